@@ -1,0 +1,58 @@
+// From a parsed SOAP request to a response document: version and impersonation
+// checks, the operation lookup, and the rule that a known operation always gets
+// an answer in its own shape (an HTTP 500 reads to Outlook as a wrong password).
+import { renderEnvelope, renderFault, type SoapRequest } from '../soap/envelope.js';
+import { NS } from '../soap/xml.js';
+import { EwsError, SoapFault, asEwsError } from './errors.js';
+import { KNOWN_EWS_OPERATIONS } from './known-operations.js';
+import { respond, type RequestContext } from './operation.js';
+import { operations } from './registry.js';
+
+export interface DispatchResult {
+  status: number;
+  body: string;
+  operation: string;
+  /** The error code, when the request as a whole failed (for the log). */
+  error?: string;
+}
+
+export function faultResponse(fault: SoapFault, soapVersion: SoapRequest['soapVersion'] = '1.1', operation = '-'): DispatchResult {
+  return { status: fault.httpStatus, body: renderFault(fault, soapVersion), operation, error: fault.responseCode };
+}
+
+/** The operation's own response shape holding one error message (request-level failures). */
+export function errorResponse(request: SoapRequest, err: EwsError): DispatchResult {
+  const name = request.operation.localName ?? 'Unknown';
+  return { status: 200, body: renderEnvelope(respond(name, [err]), request.soapVersion), operation: name, error: err.code };
+}
+
+export async function dispatch(request: SoapRequest, ctx: RequestContext, onUnexpected: (e: unknown) => void): Promise<DispatchResult> {
+  const el = request.operation;
+  const name = el.localName ?? '';
+  if (el.namespaceURI !== NS.messages || !KNOWN_EWS_OPERATIONS.has(name)) {
+    return faultResponse(
+      new SoapFault('a:ErrorSchemaValidation', 'ErrorSchemaValidation', `The request failed schema validation: "${name}" is not an EWS operation.`),
+      request.soapVersion,
+      name,
+    );
+  }
+  if (request.impersonation) {
+    return faultResponse(
+      new SoapFault('a:ErrorImpersonationDenied', 'ErrorImpersonationDenied', 'The account does not have permission to impersonate the requested user.'),
+      request.soapVersion,
+      name,
+    );
+  }
+  const op = operations.get(name);
+  if (!op) return errorResponse(request, new EwsError('ErrorInvalidOperation', `The operation ${name} is not supported by this server yet.`));
+  try {
+    const body = await op.handle(el, ctx);
+    return { status: 200, body: renderEnvelope(body, request.soapVersion), operation: name };
+  } catch (e) {
+    if (e instanceof SoapFault) return faultResponse(e, request.soapVersion, name);
+    const err = asEwsError(e);
+    if (err) return errorResponse(request, err);
+    onUnexpected(e);
+    return errorResponse(request, new EwsError('ErrorInternalServerError', 'An internal server error occurred. The operation failed.'));
+  }
+}

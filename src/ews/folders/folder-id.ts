@@ -1,0 +1,71 @@
+// FolderIds are opaque to clients and self-contained for us: URL-safe base64 of
+// a small versioned record. A mail folder carries the backend's stable id (Dovecot
+// X-GUID) and its path as a fallback, so a rename keeps the id valid; a virtual
+// (well-known, backend-less) folder carries its distinguished name.
+
+export type FolderRef =
+  | { kind: 'mail'; stableId?: string; path: string }
+  | { kind: 'virtual'; name: string };
+
+const VERSION = 1;
+const KIND_MAIL = 1;
+const KIND_VIRTUAL = 2;
+
+export function encodeFolderId(ref: FolderRef): string {
+  return toBase64Url(encodeFolderIdBytes(ref));
+}
+
+export function encodeFolderIdBytes(ref: FolderRef): Buffer {
+  const parts: Buffer[] = [Buffer.from([VERSION, ref.kind === 'mail' ? KIND_MAIL : KIND_VIRTUAL])];
+  if (ref.kind === 'mail') {
+    // With a stable id the path is left out, so the FolderId string itself survives renames.
+    parts.push(lengthPrefixed(ref.stableId ?? ''), lengthPrefixed(ref.stableId ? '' : ref.path));
+  } else {
+    parts.push(lengthPrefixed(ref.name));
+  }
+  return Buffer.concat(parts);
+}
+
+/** Undefined when the id is not one of ours (malformed, foreign or truncated). */
+export function decodeFolderId(id: string): FolderRef | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(id) || id.length > 4096) return undefined;
+  return decodeFolderIdBytes(Buffer.from(id, 'base64url'));
+}
+
+export function decodeFolderIdBytes(buf: Buffer): FolderRef | undefined {
+  if (buf.length < 3 || buf[0] !== VERSION) return undefined;
+  const reader = { buf, pos: 2 };
+  if (buf[1] === KIND_MAIL) {
+    const stableId = readPrefixed(reader);
+    const path = readPrefixed(reader);
+    if (stableId === undefined || path === undefined || reader.pos !== buf.length) return undefined;
+    return { kind: 'mail', stableId: stableId || undefined, path };
+  }
+  if (buf[1] === KIND_VIRTUAL) {
+    const name = readPrefixed(reader);
+    if (!name || reader.pos !== buf.length) return undefined;
+    return { kind: 'virtual', name };
+  }
+  return undefined;
+}
+
+function lengthPrefixed(s: string): Buffer {
+  const b = Buffer.from(s, 'utf8');
+  const len = Buffer.alloc(2);
+  len.writeUInt16BE(b.length);
+  return Buffer.concat([len, b]);
+}
+
+function readPrefixed(r: { buf: Buffer; pos: number }): string | undefined {
+  if (r.pos + 2 > r.buf.length) return undefined;
+  const len = r.buf.readUInt16BE(r.pos);
+  r.pos += 2;
+  if (r.pos + len > r.buf.length) return undefined;
+  const s = r.buf.subarray(r.pos, r.pos + len).toString('utf8');
+  r.pos += len;
+  return s;
+}
+
+function toBase64Url(b: Buffer): string {
+  return b.toString('base64url');
+}

@@ -1,0 +1,93 @@
+// What an EWS operation is: one file under operations/ exporting an Operation,
+// one line in registry.ts. Handlers return one result per requested id; the
+// uniform Success/Warning/Error wrapping is done here, once.
+import type { ExchangeVersion } from '../soap/envelope.js';
+import { x, type Element, type Xml, type XmlChild } from '../soap/xml.js';
+import type { MailStore } from '../ports/mail-store.js';
+import { EwsError, asEwsError } from './errors.js';
+
+export interface AuthenticatedUser {
+  /** What the user typed (the backend login). */
+  login: string;
+  /** Primary SMTP address. */
+  email: string;
+  displayName: string;
+}
+
+export interface Mailbox {
+  mail: MailStore;
+}
+
+export interface RequestContext {
+  user: AuthenticatedUser;
+  version: ExchangeVersion;
+  mailbox: Mailbox;
+  /** Server-wide secret for signing self-contained states. */
+  stateSecret: Buffer;
+}
+
+export interface Operation {
+  /** The SOAP element name, e.g. "GetFolder". */
+  readonly name: string;
+  handle(request: Element, ctx: RequestContext): Promise<Xml>;
+}
+
+/** One item's outcome: its content on success, an EwsError on failure, or a warning with content. */
+export type ItemResult = { content: XmlChild; warning?: EwsError } | EwsError;
+
+export const ok = (...content: XmlChild[]): ItemResult => ({ content });
+
+/**
+ * `<m:{op}Response><m:ResponseMessages><m:{op}ResponseMessage ResponseClass=…>`
+ * with one message per result, in request order.
+ */
+export function respond(op: string, results: ItemResult[], emptyOnError?: (message: string) => XmlChild): Xml {
+  const messageName = `m:${op}ResponseMessage`;
+  return x(
+    `m:${op}Response`,
+    null,
+    x(
+      'm:ResponseMessages',
+      null,
+      results.map((r) => {
+        if (r instanceof EwsError) {
+          return x(
+            messageName,
+            { ResponseClass: 'Error' },
+            x('m:MessageText', null, r.message),
+            x('m:ResponseCode', null, r.code),
+            x('m:DescriptiveLinkKey', null, '0'),
+            r.extra?.backOffMs !== undefined ? x('m:MessageXml', null, x('t:Value', { Name: 'BackOffMilliseconds' }, String(r.extra.backOffMs))) : undefined,
+            emptyOnError?.(messageName),
+          );
+        }
+        if (r.warning) {
+          return x(
+            messageName,
+            { ResponseClass: 'Warning' },
+            x('m:MessageText', null, r.warning.message),
+            x('m:ResponseCode', null, r.warning.code),
+            x('m:DescriptiveLinkKey', null, '0'),
+            r.content,
+          );
+        }
+        return x(messageName, { ResponseClass: 'Success' }, x('m:ResponseCode', null, 'NoError'), r.content);
+      }),
+    ),
+  );
+}
+
+/** Runs `fn` per input, turning a thrown EwsError into that item's error and keeping the order. */
+export async function eachItem<T>(inputs: T[], fn: (input: T, index: number) => Promise<ItemResult>): Promise<ItemResult[]> {
+  const out: ItemResult[] = [];
+  for (let i = 0; i < inputs.length; i++) {
+    try {
+      out.push(await fn(inputs[i], i));
+    } catch (e) {
+      const err = asEwsError(e);
+      if (!err) throw e;
+      out.push(err);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,36 @@
+// CreateFolder: IMAP CREATE under the parent's path. Mail-class folders only
+// until the DAV adapters serve calendar, contact and task collections.
+import { NS, child, elementChildren, textOf, x } from '../../soap/xml.js';
+import { EwsError, schemaViolation } from '../errors.js';
+import { eachItem, ok, respond, type Operation } from '../operation.js';
+import { encodeFolderId } from '../folders/folder-id.js';
+import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
+import { validateFolderName } from '../folders/names.js';
+
+export const CreateFolder: Operation = {
+  name: 'CreateFolder',
+  async handle(req, ctx) {
+    const parentId = parseSingleFolderId(messagesChild(req, 'ParentFolderId'), 'ParentFolderId');
+    const folders = elementChildren(messagesChild(req, 'Folders') ?? (() => { throw schemaViolation('Folders is required.'); })());
+    const store = ctx.mailbox.mail;
+    const results = await eachItem(folders, async (el) => {
+      const tree = await loadTree(ctx);
+      const parent = tree.resolve(parentId, ownAddresses(ctx));
+      const name = validateFolderName(textOf(child(el, NS.types, 'DisplayName')), tree.delimiter());
+      const folderClass = textOf(child(el, NS.types, 'FolderClass'))?.trim();
+      const mailLike = !folderClass || folderClass === 'IPF.Note' || folderClass.startsWith('IPF.Note.');
+      if (el.localName !== 'Folder' || !mailLike) {
+        throw new EwsError('ErrorInvalidOperation', `Folders of class ${folderClass ?? el.localName} cannot be created in the mail store.`);
+      }
+      if (parent.children.some((c) => c.displayName.toLowerCase() === name.toLowerCase())) {
+        throw new EwsError('ErrorFolderExists', 'A folder with the specified name already exists.');
+      }
+      const path = tree.childPath(parent, name);
+      await store.createFolder(path);
+      const created = await store.folderStatus(path);
+      const id = encodeFolderId({ kind: 'mail', stableId: created.stableId, path });
+      return ok(x('m:Folders', null, x('t:Folder', null, x('t:FolderId', { Id: id, ChangeKey: 'AQAAAA==' }))));
+    });
+    return respond('CreateFolder', results);
+  },
+};

@@ -1,0 +1,64 @@
+// UpdateFolder: a DisplayName change is an IMAP RENAME within the same parent;
+// with a stable backend id (X-GUID) the FolderId stays valid.
+import { NS, child, elementChildren, textOf, x, type Element } from '../../soap/xml.js';
+import { EwsError, schemaViolation } from '../errors.js';
+import { eachItem, ok, respond, type Operation } from '../operation.js';
+import { parsePropertyPath } from '../properties/path.js';
+import { loadTree, messagesChild, ownAddresses, parseFolderIdInput } from '../folders/request.js';
+import { moveFolderTo, refuseDistinguished } from '../folders/mutate.js';
+import { validateFolderName } from '../folders/names.js';
+
+export const UpdateFolder: Operation = {
+  name: 'UpdateFolder',
+  async handle(req, ctx) {
+    const changes = elementChildren(messagesChild(req, 'FolderChanges') ?? fail('FolderChanges is required.'));
+    const results = await eachItem(changes, async (change) => {
+      const idEl = elementChildren(change).find((c) => c.localName === 'FolderId' || c.localName === 'DistinguishedFolderId');
+      if (!idEl) throw schemaViolation('FolderChange needs a folder id.');
+      const tree = await loadTree(ctx);
+      const folder = tree.resolve(parseFolderIdInput(idEl), ownAddresses(ctx));
+      let newId = folder.id;
+      let changeKey = folder.changeKey;
+      for (const update of elementChildren(child(change, NS.types, 'Updates') ?? fail('FolderChange needs Updates.'))) {
+        const pathEl = elementChildren(update)[0];
+        if (!pathEl) throw schemaViolation(`${update.localName} needs a property path.`);
+        const prop = parsePropertyPath(pathEl);
+        if (prop.kind === 'field' && prop.uri === 'folder:DisplayName') {
+          if (update.localName !== 'SetFolderField') throw new EwsError('ErrorInvalidPropertyDelete', 'DisplayName cannot be deleted.');
+          const name = validateFolderName(textOf(findDisplayName(update)), tree.delimiter());
+          if (name === folder.displayName) continue;
+          refuseDistinguished(folder, 'ErrorCannotRenameDistinguishedFolder');
+          newId = await moveFolderTo(ctx.mailbox.mail, tree, folder, folder.parent!, name);
+          changeKey = 'AQAAAA==';
+        } else if (prop.kind === 'field' && prop.uri === 'folder:FolderClass') {
+          const cls = textOf(findChildDeep(update, 'FolderClass'))?.trim();
+          if (update.localName === 'SetFolderField' && cls !== folder.folderClass) {
+            throw new EwsError('ErrorInvalidPropertySet', 'The class of a mail folder cannot be changed.');
+          }
+        } else {
+          // Other properties (extended ones included) have nowhere to live in IMAP; Exchange
+          // would keep them, so say so rather than pretend.
+          throw new EwsError('ErrorInvalidPropertySet', 'Only DisplayName can be changed on this server.');
+        }
+      }
+      return ok(x('m:Folders', null, x('t:Folder', null, x('t:FolderId', { Id: newId, ChangeKey: changeKey }))));
+    });
+    return respond('UpdateFolder', results);
+  },
+};
+
+function fail(message: string): never {
+  throw schemaViolation(message);
+}
+
+function findDisplayName(update: Element): Element | undefined {
+  return findChildDeep(update, 'DisplayName');
+}
+
+/** The folder element inside a Set/Append update holds the new value. */
+function findChildDeep(update: Element, name: string): Element | undefined {
+  for (const c of elementChildren(update)) {
+    if (['Folder', 'CalendarFolder', 'ContactsFolder', 'TasksFolder', 'SearchFolder'].includes(c.localName ?? '')) return child(c, NS.types, name);
+  }
+  return undefined;
+}

@@ -1,0 +1,278 @@
+// The HTTP(S) front: routes EWS, autodiscover, the schema documents and health,
+// authenticates, bounds request sizes, and passes every other path through to
+// the upstream web server (WebSocket upgrades included).
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import httpProxy from 'http-proxy';
+import type { Config } from '../config.js';
+import { parseSoapRequest, type SoapRequest } from '../soap/envelope.js';
+import { dispatch, errorResponse, faultResponse, type DispatchResult } from '../ews/dispatch.js';
+import { SoapFault, storeUnavailable } from '../ews/errors.js';
+import type { AuthenticatedUser } from '../ews/operation.js';
+import { operationNames } from '../ews/registry.js';
+import { BackendAuthError, BackendUnavailableError } from '../ports/mail-store.js';
+import { answerPoxAutodiscover } from '../autodiscover/pox.js';
+import { answerSoapAutodiscover } from '../autodiscover/soap.js';
+import { messagesXsd, servicesWsdl, typesXsd } from '../wsdl/schema.js';
+import { challenge, parseBasicAuth, type BasicCredentials } from './auth.js';
+import type { Logger } from './log.js';
+import { createMailboxProvider, type MailboxProvider, type OpenMailbox } from './mailboxes.js';
+
+/** DavMail compares this string exactly; anything else reads to it as an empty answer. */
+const XML_CONTENT_TYPE = 'text/xml; charset=utf-8';
+
+export interface Gateway {
+  server: Server;
+  /** Base URL the gateway listens on, e.g. http://127.0.0.1:8080 */
+  url: string;
+  mailboxes: MailboxProvider;
+  close(): Promise<void>;
+}
+
+class BodyTooLarge extends Error {}
+
+export async function startGateway(config: Config, log: Logger, opts: { mailboxes?: MailboxProvider } = {}): Promise<Gateway> {
+  const mailboxes = opts.mailboxes ?? createMailboxProvider(config);
+  const stateSecret = Buffer.from(config.stateSecret);
+  const proxy = config.upstream ? httpProxy.createProxyServer({ target: config.upstream.toString(), ws: true, xfwd: true, changeOrigin: false }) : undefined;
+  proxy?.on('error', (err, _req, res) => {
+    log.error('passthrough failed', { error: err.message });
+    if (res && 'writeHead' in res && !res.headersSent) {
+      res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Bad gateway: the upstream web server cannot be reached.\n');
+    } else if (res && 'destroy' in res) res.destroy();
+  });
+
+  // With port 0 (tests) the advertised URL is only known once listening.
+  let publicBase = config.publicUrl;
+  const ewsUrl = () => `${publicBase}/EWS/Exchange.asmx`;
+
+  const identify = (login: string): AuthenticatedUser => {
+    const email = login.includes('@') ? login : `${login}@${config.mailDomain}`;
+    return { login, email, displayName: email.split('@')[0] };
+  };
+
+  /** Authenticates against the backend; answers the 401 itself and returns undefined when it fails. */
+  const authenticate = async (req: IncomingMessage, res: ServerResponse): Promise<{ creds: BasicCredentials; open: OpenMailbox } | 'unavailable' | undefined> => {
+    const creds = parseBasicAuth(req);
+    if (!creds) {
+      challenge(res);
+      return undefined;
+    }
+    try {
+      return { creds, open: await mailboxes.open(creds.user, creds.password) };
+    } catch (e) {
+      if (e instanceof BackendAuthError) {
+        log.info('authentication failed', { user: creds.user });
+        challenge(res, 'The user name or password is incorrect.');
+        return undefined;
+      }
+      if (e instanceof BackendUnavailableError) {
+        log.error('backend unavailable', { user: creds.user, error: e.message });
+        return 'unavailable';
+      }
+      throw e;
+    }
+  };
+
+  const sendXml = (res: ServerResponse, status: number, body: string) => {
+    res.writeHead(status, { 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+
+  const handleEws = async (req: IncomingMessage, res: ServerResponse, started: number) => {
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      // DavMail and evolution-ews probe the endpoint: 401 until authenticated, then 200.
+      const auth = await authenticate(req, res);
+      if (!auth) return;
+      if (auth !== 'unavailable') auth.open.release();
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(req.method === 'HEAD' ? undefined : 'ewsgate: POST SOAP requests here.\n');
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.writeHead(405, { Allow: 'GET, HEAD, POST', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Method not allowed.\n');
+      return;
+    }
+    const auth = await authenticate(req, res);
+    if (!auth) {
+      req.resume();
+      return;
+    }
+    let result: DispatchResult;
+    let request: SoapRequest | undefined;
+    let user: string | undefined;
+    try {
+      const body = await readBody(req, config.maxRequestBytes);
+      request = parseSoapRequest(body, { maxBytes: config.maxRequestBytes, maxDepth: 128 });
+      if (auth === 'unavailable') {
+        result = errorResponse(request, storeUnavailable());
+      } else {
+        user = auth.creds.user;
+        result = await dispatch(
+          request,
+          { user: identify(auth.creds.user), version: request.version, mailbox: auth.open.mailbox, stateSecret },
+          (e) => log.error('operation failed', { op: request?.operation.localName, error: (e as Error)?.stack ?? String(e) }),
+        );
+      }
+    } catch (e) {
+      if (e instanceof BodyTooLarge) {
+        res.writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+        res.end(`The request is larger than ${config.maxRequestBytes} bytes.\n`);
+        req.destroy();
+        return;
+      }
+      if (e instanceof SoapFault) result = faultResponse(e, request?.soapVersion);
+      else throw e;
+    } finally {
+      if (auth !== 'unavailable') auth.open.release();
+    }
+    sendXml(res, result.status, result.body);
+    log.info('ews', { user, op: result.operation, status: result.status, error: result.error, ms: Date.now() - started });
+  };
+
+  const handleAutodiscover = async (req: IncomingMessage, res: ServerResponse, kind: 'pox' | 'soap' | 'json', url: URL) => {
+    const auth = await authenticate(req, res);
+    if (!auth) {
+      req.resume();
+      return;
+    }
+    if (auth !== 'unavailable') auth.open.release();
+    const login = auth === 'unavailable' ? parseBasicAuth(req)!.user : auth.creds.user;
+    const who = identify(login);
+    const user = { email: who.email, displayName: who.displayName };
+    if (kind === 'json') {
+      // Outlook for Mac: GET /autodiscover/autodiscover.json?Email=...&Protocol=EWS
+      const protocol = (url.searchParams.get('Protocol') ?? '').toLowerCase();
+      const known = protocol === 'ews' || protocol === 'autodiscoverv1';
+      const body = known
+        ? JSON.stringify({ Protocol: protocol === 'ews' ? 'EWS' : 'AutodiscoverV1', Url: protocol === 'ews' ? ewsUrl() : `${publicBase}/autodiscover/autodiscover.xml` })
+        : JSON.stringify({ ErrorCode: 'ProtocolNotSupported', ErrorMessage: `The given protocol value '${url.searchParams.get('Protocol') ?? ''}' is invalid.` });
+      res.writeHead(known ? 200 : 400, { 'Content-Type': 'application/json; charset=utf-8' });
+      res.end(body);
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.writeHead(405, { Allow: 'POST', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('Autodiscover takes POST.\n');
+      return;
+    }
+    let body: string;
+    try {
+      body = await readBody(req, 1024 * 1024);
+    } catch (e) {
+      if (!(e instanceof BodyTooLarge)) throw e;
+      res.writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+      res.end('Request too large.\n');
+      req.destroy();
+      return;
+    }
+    const urls = { ewsUrl: ewsUrl() };
+    const answer = kind === 'pox' ? answerPoxAutodiscover(body, user, urls) : answerSoapAutodiscover(body, user, urls);
+    res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'Content-Length': Buffer.byteLength(answer.body) });
+    res.end(answer.body);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const p = url.pathname.toLowerCase();
+    if (p === '/ews/exchange.asmx') return handleEws(req, res, started);
+    if (p === '/ews/services.wsdl' && isRead(req)) return sendXml(res, 200, servicesWsdl(operationNames, ewsUrl()));
+    if (p === '/ews/messages.xsd' && isRead(req)) return sendXml(res, 200, messagesXsd(operationNames));
+    if (p === '/ews/types.xsd' && isRead(req)) return sendXml(res, 200, typesXsd());
+    if (p === '/autodiscover/autodiscover.xml') return handleAutodiscover(req, res, 'pox', url);
+    if (p === '/autodiscover/autodiscover.svc') return handleAutodiscover(req, res, 'soap', url);
+    if (p === '/autodiscover/autodiscover.json' || p.startsWith('/autodiscover/autodiscover.json/')) return handleAutodiscover(req, res, 'json', url);
+    if (p === '/ewsgate/health') {
+      const body = JSON.stringify({ status: 'ok', backendConnections: mailboxes.connections() });
+      res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+      res.end(body);
+      return;
+    }
+    if (proxy) return proxy.web(req, res);
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('Not found.\n');
+  };
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((e) => {
+      log.error('request failed', { path: req.url, error: (e as Error)?.stack ?? String(e) });
+      if (!res.headersSent) {
+        res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('Internal error.\n');
+      } else res.destroy();
+    });
+  };
+
+  const server: Server = config.tls
+    ? createHttpsServer({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, onRequest)
+    : createHttpServer(onRequest);
+  server.headersTimeout = 30_000;
+  server.requestTimeout = 0; // streaming notifications hold responses open
+  server.keepAliveTimeout = 30_000;
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (proxy) proxy.ws(req, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `${config.tls ? 'https' : 'http'}://${host}:${addr.port}`;
+  if (/:0$/.test(publicBase)) publicBase = url;
+  log.info('listening', { url });
+  return {
+    server,
+    url,
+    mailboxes,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      proxy?.close();
+      await mailboxes.close();
+    },
+  };
+}
+
+function isRead(req: IncomingMessage): boolean {
+  return req.method === 'GET' || req.method === 'HEAD';
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > limit) {
+      reject(new BodyTooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,38 @@
+// Opens a user's mailbox ports with their own credentials. The one place that
+// knows which adapter serves which port.
+import { ImapSessionPool } from '../../adapters/imap/pool.js';
+import type { Config } from '../config.js';
+import type { Mailbox } from '../ews/operation.js';
+
+export interface OpenMailbox {
+  mailbox: Mailbox;
+  release(): void;
+}
+
+export interface MailboxProvider {
+  /** Throws BackendAuthError for wrong credentials, BackendUnavailableError when a backend is down. */
+  open(login: string, password: string): Promise<OpenMailbox>;
+  /** Live backend connections (health, tests). */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export function createMailboxProvider(config: Config): MailboxProvider {
+  const imap = new ImapSessionPool(
+    {
+      host: config.imap.hostname.replace(/^\[|\]$/g, ''),
+      port: Number(config.imap.port) || (config.imap.protocol === 'imaps:' ? 993 : 143),
+      secure: config.imap.protocol === 'imaps:',
+      allowUntrusted: config.imap.searchParams.get('tls') === 'insecure',
+    },
+    config.sessionIdleSeconds * 1000,
+  );
+  return {
+    async open(login, password) {
+      const mail = await imap.open(login, password);
+      return { mailbox: { mail }, release: () => mail.release() };
+    },
+    connections: () => imap.size,
+    close: () => imap.close(),
+  };
+}

@@ -1,0 +1,197 @@
+// Safe XML in, well-formed XML out. Every byte that reaches a client goes through
+// `x()` / `escapeText()`, which drop what crashed libxml2 in Outlook for Mac
+// (C0 controls, lone surrogates, U+FFFE/U+FFFF).
+import { DOMParser, onErrorStopParsing } from '@xmldom/xmldom';
+import type { Document, Element, Node } from '@xmldom/xmldom';
+
+export type { Document, Element, Node };
+
+export const NS = {
+  soap11: 'http://schemas.xmlsoap.org/soap/envelope/',
+  soap12: 'http://www.w3.org/2003/05/soap-envelope',
+  messages: 'http://schemas.microsoft.com/exchange/services/2006/messages',
+  types: 'http://schemas.microsoft.com/exchange/services/2006/types',
+  errors: 'http://schemas.microsoft.com/exchange/services/2006/errors',
+  autodiscoverSoap: 'http://schemas.microsoft.com/exchange/2010/Autodiscover',
+  xsi: 'http://www.w3.org/2001/XMLSchema-instance',
+  wsa: 'http://www.w3.org/2005/08/addressing',
+} as const;
+
+export interface XmlLimits {
+  maxBytes: number;
+  maxDepth: number;
+}
+
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 128 };
+
+export class XmlInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'XmlInputError';
+  }
+}
+
+/**
+ * Parses untrusted XML. DTDs are refused outright (no entity expansion, no external
+ * fetches), the size and nesting depth are bounded before the DOM is built.
+ */
+export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): Document {
+  if (Buffer.byteLength(text, 'utf8') > limits.maxBytes) {
+    throw new XmlInputError(`The request is larger than ${limits.maxBytes} bytes.`);
+  }
+  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
+    throw new XmlInputError('DTDs and entity declarations are not accepted.');
+  }
+  checkDepth(text, limits.maxDepth);
+  const parser = new DOMParser({
+    locator: false,
+    onError: (level, message) => {
+      if (level === 'warning') return;
+      onErrorStopParsing();
+      throw new XmlInputError(`Malformed XML: ${String(message).split('\n')[0]}`);
+    },
+  });
+  let doc: Document;
+  try {
+    doc = parser.parseFromString(text.replace(/^\uFEFF/, ''), 'text/xml');
+  } catch (e) {
+    if (e instanceof XmlInputError) throw e;
+    throw new XmlInputError(`Malformed XML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (!doc.documentElement) throw new XmlInputError('The request holds no XML element.');
+  return doc;
+}
+
+/** Counts element nesting without building anything, so a deep bomb costs one scan. */
+function checkDepth(text: string, maxDepth: number): void {
+  let depth = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const lt = text.indexOf('<', i);
+    if (lt < 0) break;
+    const next = text.charCodeAt(lt + 1);
+    if (text.startsWith('<![CDATA[', lt)) {
+      const end = text.indexOf(']]>', lt);
+      i = end < 0 ? n : end + 3;
+      continue;
+    }
+    if (text.startsWith('<!--', lt)) {
+      const end = text.indexOf('-->', lt);
+      i = end < 0 ? n : end + 3;
+      continue;
+    }
+    const gt = text.indexOf('>', lt);
+    if (gt < 0) break;
+    if (next === 0x2f /* / */) depth--;
+    else if (next !== 0x3f /* ? */ && next !== 0x21 /* ! */ && text.charCodeAt(gt - 1) !== 0x2f) {
+      depth++;
+      if (depth > maxDepth) throw new XmlInputError(`The request nests elements deeper than ${maxDepth}.`);
+    }
+    i = gt + 1;
+  }
+}
+
+// ---------------------------------------------------------------- reading
+
+export function isElement(node: Node | null | undefined): node is Element {
+  return !!node && node.nodeType === 1;
+}
+
+export function elementChildren(el: Element): Element[] {
+  const out: Element[] = [];
+  for (let c = el.firstChild; c; c = c.nextSibling) if (isElement(c)) out.push(c);
+  return out;
+}
+
+export function child(el: Element | null | undefined, ns: string, localName: string): Element | undefined {
+  if (!el) return undefined;
+  for (let c = el.firstChild; c; c = c.nextSibling) {
+    if (isElement(c) && c.localName === localName && c.namespaceURI === ns) return c;
+  }
+  return undefined;
+}
+
+export function children(el: Element | null | undefined, ns: string, localName: string): Element[] {
+  if (!el) return [];
+  return elementChildren(el).filter((c) => c.localName === localName && c.namespaceURI === ns);
+}
+
+/** Follows a path of local names in one namespace: path(el, NS.types, 'A', 'B'). */
+export function path(el: Element | null | undefined, ns: string, ...names: string[]): Element | undefined {
+  let cur: Element | undefined = el ?? undefined;
+  for (const name of names) cur = child(cur, ns, name);
+  return cur;
+}
+
+export function textOf(el: Element | null | undefined): string | undefined {
+  if (!el) return undefined;
+  return el.textContent ?? '';
+}
+
+export function attr(el: Element | null | undefined, name: string): string | undefined {
+  if (!el || !el.hasAttribute(name)) return undefined;
+  return el.getAttribute(name) ?? undefined;
+}
+
+// ---------------------------------------------------------------- writing
+
+/** Raw, already well-formed XML. Plain strings given to `x()` are text and get escaped. */
+export class Xml {
+  constructor(readonly raw: string) {}
+  toString(): string {
+    return this.raw;
+  }
+}
+
+export type XmlChild = Xml | string | number | boolean | null | undefined | false | XmlChild[];
+export type XmlAttrs = Record<string, string | number | boolean | null | undefined>;
+
+// Everything XML 1.0 forbids, plus the non-characters that crashed Apple's parsers.
+const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export function cleanXmlText(s: string): string {
+  return s.replace(INVALID_XML_CHARS, '');
+}
+
+export function escapeText(s: string): string {
+  return cleanXmlText(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function escapeAttr(s: string): string {
+  return escapeText(s).replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
+}
+
+function renderChild(c: XmlChild): string {
+  if (c === null || c === undefined || c === false) return '';
+  if (c instanceof Xml) return c.raw;
+  if (Array.isArray(c)) return c.map(renderChild).join('');
+  return escapeText(String(c));
+}
+
+/** Builds one element. `x('t:FolderId', { Id: id }, ...)`; attributes whose value is undefined are left out. */
+export function x(name: string, attrs?: XmlAttrs | null, ...content: XmlChild[]): Xml {
+  let open = '<' + name;
+  if (attrs) {
+    for (const [k, v] of Object.entries(attrs)) {
+      if (v === undefined || v === null) continue;
+      open += ` ${k}="${escapeAttr(String(v))}"`;
+    }
+  }
+  const inner = content.map(renderChild).join('');
+  return new Xml(inner === '' ? open + '/>' : `${open}>${inner}</${name}>`);
+}
+
+/** An element with text content, or nothing when the value is absent. */
+export function xText(name: string, value: string | number | boolean | null | undefined): Xml | undefined {
+  if (value === undefined || value === null) return undefined;
+  return x(name, null, String(value));
+}
+
+export function raw(s: string): Xml {
+  return new Xml(s);
+}
+
+export function join(parts: XmlChild[]): Xml {
+  return new Xml(renderChild(parts));
+}
