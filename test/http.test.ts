@@ -5,6 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import * as http from 'node:http';
+import soap from 'soap';
+import { operationNames } from '../src/ews/registry.js';
 import type { TestUser } from './harness/backends.js';
 import { M, all, basic, codes, envelope, ews, one, post, startTestGateway, text, type TestGateway } from './support/gateway.js';
 
@@ -166,6 +168,13 @@ describe('routing', () => {
     assert.equal((await fetch(`${base}/owa/`)).status, 404);
   });
 
+  test('the served WSDL declares exactly the operations of the dispatch table', async () => {
+    const client = await soap.createClientAsync(`${tg.gateway.url}/EWS/Services.wsdl`);
+    const described = client.describe() as Record<string, Record<string, Record<string, unknown>>>;
+    const ops = Object.values(described).flatMap((svc) => Object.values(svc).flatMap((port) => Object.keys(port)));
+    assert.deepEqual([...ops].sort(), [...operationNames].sort());
+  });
+
   test('every other path (and WebSocket upgrades) pass through to the upstream', async () => {
     const upstream = http.createServer((req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Upstream': 'yes' });
@@ -200,6 +209,30 @@ describe('routing', () => {
       await gw.close();
       upstream.close();
     }
+  });
+});
+
+describe('autodiscover over HTTP', () => {
+  const pox = (email: string) =>
+    `<?xml version="1.0" encoding="utf-8"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>${email}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`;
+
+  test('POX answers the authenticated user with the EWS URL; unauthenticated requests get the Basic challenge', async () => {
+    const url = `${tg.gateway.url}/Autodiscover/Autodiscover.xml`;
+    const anon = await fetch(url, { method: 'POST', body: pox(user.email), headers: { 'Content-Type': 'text/xml' } });
+    assert.equal(anon.status, 401);
+    assert.match(anon.headers.get('www-authenticate') ?? '', /^Basic /);
+    assert.equal(anon.headers.get('x-soap-enabled'), 'True');
+    const r = await post(url, user, pox(user.email));
+    assert.equal(r.status, 200);
+    const ewsUrls = all(r.doc, 'EwsUrl', 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a').map((e) => e.textContent);
+    assert.ok(ewsUrls.length >= 1);
+    for (const u of ewsUrls) assert.equal(u, tg.ewsUrl);
+  });
+
+  test('JSON autodiscover (Outlook for Mac) names the EWS URL', async () => {
+    const r = await fetch(`${tg.gateway.url}/autodiscover/autodiscover.json?Email=${encodeURIComponent(user.email)}&Protocol=ews`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(await r.json(), { Protocol: 'EWS', Url: tg.ewsUrl });
   });
 });
 

@@ -14,8 +14,7 @@ import { SoapFault, storeUnavailable } from '../ews/errors.js';
 import type { AuthenticatedUser } from '../ews/operation.js';
 import { operationNames } from '../ews/registry.js';
 import { BackendAuthError, BackendUnavailableError } from '../ports/mail-store.js';
-import { answerPoxAutodiscover } from '../autodiscover/pox.js';
-import { answerSoapAutodiscover } from '../autodiscover/soap.js';
+import { answerJsonAutodiscover, answerPoxAutodiscover, answerPoxAutodiscoverGet, answerSoapAutodiscover, type AutodiscoverAnswer } from '../autodiscover/index.js';
 import { messagesXsd, servicesWsdl, typesXsd } from '../wsdl/schema.js';
 import { challenge, parseBasicAuth, type BasicCredentials } from './auth.js';
 import type { Logger } from './log.js';
@@ -136,28 +135,29 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
   };
 
   const handleAutodiscover = async (req: IncomingMessage, res: ServerResponse, kind: 'pox' | 'soap' | 'json', url: URL) => {
+    const urls = { ewsUrl: ewsUrl() };
+    const send = (answer: AutodiscoverAnswer) => {
+      // The EWS Managed API and its ports look for this header to choose SOAP autodiscover.
+      res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'Content-Length': Buffer.byteLength(answer.body), 'X-SOAP-Enabled': 'True' });
+      res.end(answer.body);
+    };
+    if (kind === 'json') {
+      // Names endpoints only, never anything about a mailbox: served without authentication, as Exchange does.
+      const v1 = /\/autodiscover\.json\/v1\.0\/([^/?]+)/i.exec(url.pathname);
+      return send(answerJsonAutodiscover({ email: v1 ? decodeURIComponent(v1[1]) : url.searchParams.get('Email') ?? undefined, protocol: url.searchParams.get('Protocol') ?? undefined }, urls));
+    }
+    res.setHeader('X-SOAP-Enabled', 'True');
     const auth = await authenticate(req, res);
     if (!auth) {
       req.resume();
       return;
     }
     if (auth !== 'unavailable') auth.open.release();
-    const login = auth === 'unavailable' ? parseBasicAuth(req)!.user : auth.creds.user;
-    const who = identify(login);
+    const who = identify(auth === 'unavailable' ? parseBasicAuth(req)!.user : auth.creds.user);
     const user = { email: who.email, displayName: who.displayName };
-    if (kind === 'json') {
-      // Outlook for Mac: GET /autodiscover/autodiscover.json?Email=...&Protocol=EWS
-      const protocol = (url.searchParams.get('Protocol') ?? '').toLowerCase();
-      const known = protocol === 'ews' || protocol === 'autodiscoverv1';
-      const body = known
-        ? JSON.stringify({ Protocol: protocol === 'ews' ? 'EWS' : 'AutodiscoverV1', Url: protocol === 'ews' ? ewsUrl() : `${publicBase}/autodiscover/autodiscover.xml` })
-        : JSON.stringify({ ErrorCode: 'ProtocolNotSupported', ErrorMessage: `The given protocol value '${url.searchParams.get('Protocol') ?? ''}' is invalid.` });
-      res.writeHead(known ? 200 : 400, { 'Content-Type': 'application/json; charset=utf-8' });
-      res.end(body);
-      return;
-    }
+    if (kind === 'pox' && isRead(req)) return send(answerPoxAutodiscoverGet(urls));
     if (req.method !== 'POST') {
-      res.writeHead(405, { Allow: 'POST', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.writeHead(405, { Allow: 'GET, POST', 'Content-Type': 'text/plain; charset=utf-8' });
       res.end('Autodiscover takes POST.\n');
       return;
     }
@@ -171,10 +171,7 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
       req.destroy();
       return;
     }
-    const urls = { ewsUrl: ewsUrl() };
-    const answer = kind === 'pox' ? answerPoxAutodiscover(body, user, urls) : answerSoapAutodiscover(body, user, urls);
-    res.writeHead(answer.status, { 'Content-Type': answer.contentType, 'Content-Length': Buffer.byteLength(answer.body) });
-    res.end(answer.body);
+    send(kind === 'pox' ? answerPoxAutodiscover(body, user, urls) : answerSoapAutodiscover(body, user, urls));
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
