@@ -188,6 +188,7 @@ describe('changing folders', () => {
     assert.equal(one(renamed.doc, 'FolderId').getAttribute('Id'), id, 'X-GUID keeps the FolderId across a rename');
     const got = await ews(tg, user, `<m:GetFolder><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape><m:FolderIds>${fid(id)}</m:FolderIds></m:GetFolder>`);
     assert.equal(text(got.doc, 'DisplayName'), 'Kunden Ü');
+    assert.equal(one(got.doc, 'FolderId').getAttribute('ChangeKey'), one(renamed.doc, 'FolderId').getAttribute('ChangeKey'), 'one ChangeKey for one folder state');
     const mailboxes = await withImap(tg.backends, user, async (c) => (await c.list()).map((m) => m.path));
     assert.ok(mailboxes.includes('Kunden Ü'), mailboxes.join());
 

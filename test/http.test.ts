@@ -60,6 +60,18 @@ describe('authentication', () => {
     assert.ok(after - before <= 1, `${before} -> ${after}`);
   });
 
+  test('idle backend sessions are closed', async () => {
+    const quick = await startTestGateway({ sessionIdleSeconds: '1' });
+    try {
+      assert.deepEqual(codes((await ews(quick, user, getInbox)).doc), ['NoError']);
+      assert.equal(quick.gateway.mailboxes.connections(), 1);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(quick.gateway.mailboxes.connections(), 0);
+    } finally {
+      await quick.close();
+    }
+  });
+
   test('Expect: 100-continue is answered (Apple Mail)', async () => {
     const url = new URL(tg.ewsUrl);
     const body = envelope(getInbox);

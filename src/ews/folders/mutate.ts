@@ -2,8 +2,9 @@
 // EmptyFolder: the guards Exchange applies and the IMAP steps behind them.
 import type { MailStore } from '../../ports/mail-store.js';
 import { EwsError } from '../errors.js';
-import { FolderTree, type EwsFolder } from './tree.js';
+import { FolderTree, changeKeyOf, type EwsFolder } from './tree.js';
 import { encodeFolderId } from './folder-id.js';
+import { x, type Xml } from '../../soap/xml.js';
 
 export function requireMailFolder(f: EwsFolder, action: string): NonNullable<EwsFolder['mail']> {
   if (!f.mail) throw new EwsError('ErrorInvalidOperation', `The folder "${f.displayName}" cannot be ${action} on this server.`);
@@ -26,15 +27,20 @@ export function refuseNameCollision(parent: EwsFolder, name: string, except?: Ew
   }
 }
 
-/** Renames `folder` to `name` under `parent` and answers its (new, or kept) id. */
-export async function moveFolderTo(store: MailStore, tree: FolderTree, folder: EwsFolder, parent: EwsFolder, name: string): Promise<string> {
+/** The FolderId element for a mail folder as it is now on the backend. */
+export async function folderIdOf(store: MailStore, path: string): Promise<Xml> {
+  const now = await store.folderStatus(path);
+  return x('t:FolderId', { Id: encodeFolderId({ kind: 'mail', stableId: now.stableId, path }), ChangeKey: changeKeyOf(now) });
+}
+
+/** Renames `folder` to `name` under `parent` and answers its FolderId (kept across the rename where the backend has stable ids). */
+export async function moveFolderTo(store: MailStore, tree: FolderTree, folder: EwsFolder, parent: EwsFolder, name: string): Promise<Xml> {
   const mail = requireMailFolder(folder, 'moved');
   if (FolderTree.isWithin(parent, folder)) throw new EwsError('ErrorMoveCopyFailed', 'A folder cannot be moved into itself or below itself.');
   refuseNameCollision(parent, name, folder);
   const to = tree.childPath(parent, name);
   if (to !== mail.path) await store.renameFolder(mail.path, to);
-  const after = await store.folderStatus(to);
-  return encodeFolderId({ kind: 'mail', stableId: after.stableId, path: to });
+  return folderIdOf(store, to);
 }
 
 /** Deletes a folder and everything below it, deepest first (IMAP refuses parents with children). */

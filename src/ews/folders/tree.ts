@@ -198,6 +198,7 @@ function resolveDistinguished(folders: MailFolder[]): Map<string, string> {
   return out;
 }
 
-function changeKeyOf(mf: MailFolder): string {
+/** A mail folder's ChangeKey; the same for GetFolder and for the answers of the writing operations. */
+export function changeKeyOf(mf: MailFolder): string {
   return createHash('sha1').update(`${mf.stableId ?? ''}\0${mf.path}\0${mf.uidValidity}`).digest('base64').slice(0, 16);
 }

@@ -4,9 +4,8 @@ import { x } from '../../soap/xml.js';
 import { EwsError } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { FolderTree, type EwsFolder } from '../folders/tree.js';
-import { encodeFolderId } from '../folders/folder-id.js';
 import { loadTree, messagesChild, ownAddresses, parseFolderIds, parseSingleFolderId } from '../folders/request.js';
-import { refuseNameCollision, requireMailFolder } from '../folders/mutate.js';
+import { folderIdOf, refuseNameCollision, requireMailFolder } from '../folders/mutate.js';
 
 export const CopyFolder: Operation = {
   name: 'CopyFolder',
@@ -28,8 +27,7 @@ export const CopyFolder: Operation = {
       };
       const topPath = tree.childPath(parent, folder.displayName);
       await copyInto(folder, topPath);
-      const created = await store.folderStatus(topPath);
-      return ok(x('m:Folders', null, x('t:Folder', null, x('t:FolderId', { Id: encodeFolderId({ kind: 'mail', stableId: created.stableId, path: topPath }), ChangeKey: 'AQAAAA==' }))));
+      return ok(x('m:Folders', null, x('t:Folder', null, await folderIdOf(store, topPath))));
     });
     return respond('CopyFolder', results);
   },

@@ -3,7 +3,7 @@
 import { NS, child, elementChildren, textOf, x } from '../../soap/xml.js';
 import { EwsError, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
-import { encodeFolderId } from '../folders/folder-id.js';
+import { folderIdOf } from '../folders/mutate.js';
 import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
 import { validateFolderName } from '../folders/names.js';
 
@@ -27,9 +27,7 @@ export const CreateFolder: Operation = {
       }
       const path = tree.childPath(parent, name);
       await store.createFolder(path);
-      const created = await store.folderStatus(path);
-      const id = encodeFolderId({ kind: 'mail', stableId: created.stableId, path });
-      return ok(x('m:Folders', null, x('t:Folder', null, x('t:FolderId', { Id: id, ChangeKey: 'AQAAAA==' }))));
+      return ok(x('m:Folders', null, x('t:Folder', null, await folderIdOf(store, path))));
     });
     return respond('CreateFolder', results);
   },

@@ -15,7 +15,7 @@ export const MoveFolder: Operation = {
       const parent = tree.resolve(target, ownAddresses(ctx));
       refuseDistinguished(folder, 'ErrorMoveDistinguishedFolder');
       const newId = await moveFolderTo(ctx.mailbox.mail, tree, folder, parent, folder.displayName);
-      return ok(x('m:Folders', null, x('t:Folder', null, x('t:FolderId', { Id: newId, ChangeKey: 'AQAAAA==' }))));
+      return ok(x('m:Folders', null, x('t:Folder', null, newId)));
     });
     return respond('MoveFolder', results);
   },

@@ -17,8 +17,7 @@ export const UpdateFolder: Operation = {
       if (!idEl) throw schemaViolation('FolderChange needs a folder id.');
       const tree = await loadTree(ctx);
       const folder = tree.resolve(parseFolderIdInput(idEl), ownAddresses(ctx));
-      let newId = folder.id;
-      let changeKey = folder.changeKey;
+      let folderId = x('t:FolderId', { Id: folder.id, ChangeKey: folder.changeKey });
       for (const update of elementChildren(child(change, NS.types, 'Updates') ?? fail('FolderChange needs Updates.'))) {
         const pathEl = elementChildren(update)[0];
         if (!pathEl) throw schemaViolation(`${update.localName} needs a property path.`);
@@ -28,8 +27,7 @@ export const UpdateFolder: Operation = {
           const name = validateFolderName(textOf(findDisplayName(update)), tree.delimiter());
           if (name === folder.displayName) continue;
           refuseDistinguished(folder, 'ErrorCannotRenameDistinguishedFolder');
-          newId = await moveFolderTo(ctx.mailbox.mail, tree, folder, folder.parent!, name);
-          changeKey = 'AQAAAA==';
+          folderId = await moveFolderTo(ctx.mailbox.mail, tree, folder, folder.parent!, name);
         } else if (prop.kind === 'field' && prop.uri === 'folder:FolderClass') {
           const cls = textOf(findChildDeep(update, 'FolderClass'))?.trim();
           if (update.localName === 'SetFolderField' && cls !== folder.folderClass) {
@@ -41,7 +39,7 @@ export const UpdateFolder: Operation = {
           throw new EwsError('ErrorInvalidPropertySet', 'Only DisplayName can be changed on this server.');
         }
       }
-      return ok(x('m:Folders', null, x('t:Folder', null, x('t:FolderId', { Id: newId, ChangeKey: changeKey }))));
+      return ok(x('m:Folders', null, x('t:Folder', null, folderId)));
     });
     return respond('UpdateFolder', results);
   },
