@@ -250,6 +250,15 @@ describe('changing folders', () => {
     assert.deepEqual(codes(root.doc), ['ErrorCannotEmptyFolder']);
   });
 
+  test('an UpdateFolder that cannot be done whole changes nothing', async () => {
+    const c = await createFolder(did('msgfolderroot'), 'Atomic');
+    const id = one(c.doc, 'FolderId').getAttribute('Id')!;
+    const r = await ews(tg, user, `<m:UpdateFolder><m:FolderChanges><t:FolderChange>${fid(id)}<t:Updates><t:SetFolderField><t:FieldURI FieldURI="folder:DisplayName"/><t:Folder><t:DisplayName>Atomic2</t:DisplayName></t:Folder></t:SetFolderField><t:SetFolderField><t:ExtendedFieldURI PropertyTag="0x10f4" PropertyType="Boolean"/><t:Folder><t:ExtendedProperty><t:ExtendedFieldURI PropertyTag="0x10f4" PropertyType="Boolean"/><t:Value>true</t:Value></t:ExtendedProperty></t:Folder></t:SetFolderField></t:Updates></t:FolderChange></m:FolderChanges></m:UpdateFolder>`);
+    assert.deepEqual(codes(r.doc), ['ErrorInvalidPropertySet']);
+    const mailboxes = await withImap(tg.backends, user, async (cl) => (await cl.list()).map((m) => m.path));
+    assert.ok(mailboxes.includes('Atomic') && !mailboxes.includes('Atomic2'), mailboxes.join());
+  });
+
   test('invalid names are refused with a precise code', async () => {
     const r = await createFolder(did('msgfolderroot'), 'a/b');
     assert.deepEqual(codes(r.doc), ['ErrorInvalidPropertyValue']);

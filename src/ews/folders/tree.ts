@@ -53,7 +53,10 @@ export class FolderTree {
         changeKey: changeKeyOf(mf),
         children: [],
         displayName: mf.path === 'INBOX' ? 'Inbox' : mf.name,
-        folderClass: 'IPF.Note',
+        // IMAP keeps no folder class: the well-known mail folders are IPF.Note, the user's own
+        // have none, as a folder created through EWS without a FolderClass has on Exchange
+        // (exchangelib types a folder by it and refuses a mismatch).
+        folderClass: distinguishedId ? 'IPF.Note' : '',
         distinguishedId,
         totalCount: mf.messages,
         unreadCount: mf.unseen,

@@ -17,27 +17,30 @@ export const UpdateFolder: Operation = {
       if (!idEl) throw schemaViolation('FolderChange needs a folder id.');
       const tree = await loadTree(ctx);
       const folder = tree.resolve(parseFolderIdInput(idEl), ownAddresses(ctx));
-      let folderId = x('t:FolderId', { Id: folder.id, ChangeKey: folder.changeKey });
+      // Every update is checked before anything changes, so a refused request changes nothing.
+      let newName: string | undefined;
       for (const update of elementChildren(child(change, NS.types, 'Updates') ?? fail('FolderChange needs Updates.'))) {
         const pathEl = elementChildren(update)[0];
         if (!pathEl) throw schemaViolation(`${update.localName} needs a property path.`);
         const prop = parsePropertyPath(pathEl);
-        if (prop.kind === 'field' && prop.uri === 'folder:DisplayName') {
+        const uri = prop.kind === 'field' ? prop.uri : undefined;
+        if (uri === 'folder:DisplayName') {
           if (update.localName !== 'SetFolderField') throw new EwsError('ErrorInvalidPropertyDelete', 'DisplayName cannot be deleted.');
-          const name = validateFolderName(textOf(findDisplayName(update)), tree.delimiter());
-          if (name === folder.displayName) continue;
-          refuseDistinguished(folder, 'ErrorCannotRenameDistinguishedFolder');
-          folderId = await moveFolderTo(ctx.mailbox.mail, tree, folder, folder.parent!, name);
-        } else if (prop.kind === 'field' && prop.uri === 'folder:FolderClass') {
-          const cls = textOf(findChildDeep(update, 'FolderClass'))?.trim();
-          if (update.localName === 'SetFolderField' && cls !== folder.folderClass) {
-            throw new EwsError('ErrorInvalidPropertySet', 'The class of a mail folder cannot be changed.');
-          }
+          newName = validateFolderName(textOf(findChildDeep(update, 'DisplayName')), tree.delimiter());
+        } else if (uri === 'folder:FolderClass') {
+          const cls = textOf(findChildDeep(update, 'FolderClass'))?.trim() ?? '';
+          const same = update.localName === 'DeleteFolderField' ? folder.folderClass === '' : cls === folder.folderClass || (cls === 'IPF.Note' && folder.folderClass === '');
+          if (!same) throw new EwsError('ErrorInvalidPropertySet', 'The class of a mail folder cannot be changed.');
+        } else if (uri === 'folder:PermissionSet' && update.localName === 'DeleteFolderField') {
+          // exchangelib clears the permission set on every save; IMAP folders have none to clear.
         } else {
-          // Other properties (extended ones included) have nowhere to live in IMAP; Exchange
-          // would keep them, so say so rather than pretend.
           throw new EwsError('ErrorInvalidPropertySet', 'Only DisplayName can be changed on this server.');
         }
+      }
+      let folderId = x('t:FolderId', { Id: folder.id, ChangeKey: folder.changeKey });
+      if (newName !== undefined && newName !== folder.displayName) {
+        refuseDistinguished(folder, 'ErrorCannotRenameDistinguishedFolder');
+        folderId = await moveFolderTo(ctx.mailbox.mail, tree, folder, folder.parent!, newName);
       }
       return ok(x('m:Folders', null, x('t:Folder', null, folderId)));
     });
@@ -47,10 +50,6 @@ export const UpdateFolder: Operation = {
 
 function fail(message: string): never {
   throw schemaViolation(message);
-}
-
-function findDisplayName(update: Element): Element | undefined {
-  return findChildDeep(update, 'DisplayName');
 }
 
 /** The folder element inside a Set/Append update holds the new value. */
