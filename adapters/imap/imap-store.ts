@@ -4,15 +4,23 @@
 import { ImapFlow } from 'imapflow';
 import type { ListResponse } from 'imapflow';
 import { decodePath, encodePath } from 'imapflow/lib/tools.js';
+import { searchCompiler } from 'imapflow/lib/search-compiler.js';
 import {
   BackendUnavailableError,
   FolderExistsError,
   FolderMissingError,
+  type FetchFields,
+  type FetchedMessage,
+  type FlagChange,
   type MailFolder,
+  type MailSearch,
+  type MailSort,
   type MailStore,
   type MailStoreCapabilities,
+  type MailboxState,
   type SpecialUse,
 } from '../../src/ports/mail-store.js';
+import { toEnvelope, toMimePart, uidSet } from './convert.js';
 
 const SPECIAL_USES: readonly SpecialUse[] = ['\\Inbox', '\\Drafts', '\\Sent', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged'];
 
@@ -49,26 +57,88 @@ export class ImapMailStore implements MailStore {
   }
 
   async listFolders(): Promise<MailFolder[]> {
-    return guard(async () => {
-      const statusQuery = { messages: true, unseen: true, uidNext: true, uidValidity: true, highestModseq: this.capabilities.condstore };
-      const [entries, guids] = await Promise.all([
-        this.client.list({ statusQuery }),
-        this.listGuids(),
-      ]);
-      return entries.map((e) => toFolder(e, guids.get(e.path)));
-    });
+    return guard(() => this.list('*'));
   }
 
   async folderStatus(path: string): Promise<MailFolder> {
     return guard(async () => {
-      const all = await this.client.list({
-        statusQuery: { messages: true, unseen: true, uidNext: true, uidValidity: true, highestModseq: this.capabilities.condstore },
-      });
-      const entry = all.find((e) => e.path === path);
+      const entry = (await this.list(path)).find((f) => f.path === path);
       if (!entry) throw new FolderMissingError(path);
-      const guid = (await this.listGuids(path)).get(path);
-      return toFolder(entry, guid);
+      return entry;
     });
+  }
+
+  /**
+   * One LIST-STATUS round trip that also carries Dovecot's X-GUID, parsed here: imapflow's
+   * list() cannot ask for X-GUID, and a second LIST for it cost a third of every folder request.
+   * Servers that refuse X-GUID get imapflow's list() and path-based folder ids.
+   */
+  private async list(pattern: string): Promise<MailFolder[]> {
+    if (this.capabilities.stableFolderIds && this.client.capabilities.has('LIST-STATUS')) {
+      try {
+        return await this.listWithGuids(pattern);
+      } catch (e) {
+        if (!/BAD|unknown|invalid/i.test(String((e as Error).message) + String((e as { responseText?: string }).responseText ?? ''))) throw e;
+        (this.capabilities as { stableFolderIds: boolean }).stableFolderIds = false;
+      }
+    }
+    const statusQuery = { messages: true, unseen: true, uidNext: true, uidValidity: true, highestModseq: this.capabilities.condstore };
+    const entries = await this.client.list({ statusQuery });
+    return entries.filter((e) => pattern === '*' || e.path === pattern).map((e) => toFolder(e, undefined));
+  }
+
+  private async listWithGuids(pattern: string): Promise<MailFolder[]> {
+    const exec = (this.client as unknown as ImapExec).exec.bind(this.client);
+    const atom = (value: string) => ({ type: 'ATOM', value });
+    const mailbox = pattern === '*' ? atom('*') : { type: 'STRING', value: encodePath(this.client, pattern) };
+    const items = ['MESSAGES', 'UNSEEN', 'UIDNEXT', 'UIDVALIDITY', ...(this.capabilities.condstore ? ['HIGHESTMODSEQ'] : []), 'X-GUID'].map(atom);
+    const specialUse = this.client.capabilities.has('SPECIAL-USE') ? [atom('SPECIAL-USE')] : [];
+    const returns = [atom('SUBSCRIBED'), atom('CHILDREN'), ...specialUse, atom('STATUS'), items];
+    const folders = new Map<string, MailFolder>();
+    const status = new Map<string, Record<string, string>>();
+    const res = await exec('LIST', [{ type: 'STRING', value: '' }, mailbox, atom('RETURN'), returns], {
+      untagged: {
+        LIST: async (u) => {
+          const attrs = u.attributes ?? [];
+          const flags = (Array.isArray(attrs[0]) ? attrs[0] : []).map((a) => atomText(a).toLowerCase());
+          const delimiter = atomText(attrs[1]) || '/';
+          const path = normalizeInbox(decodePath(this.client, atomText(attrs[2])));
+          const cut = path.lastIndexOf(delimiter);
+          folders.set(path, {
+            path,
+            name: cut >= 0 ? path.slice(cut + 1) : path,
+            parentPath: cut >= 0 ? path.slice(0, cut) : '',
+            delimiter,
+            specialUse: SPECIAL_USES.find((su) => flags.includes(su.toLowerCase())) ?? (path === 'INBOX' ? '\\Inbox' : undefined),
+            subscribed: flags.includes('\\subscribed'),
+            selectable: !flags.includes('\\noselect') && !flags.includes('\\nonexistent'),
+            messages: 0,
+            unseen: 0,
+            uidNext: 0,
+            uidValidity: 0,
+          });
+        },
+        STATUS: async (u) => {
+          const attrs = u.attributes ?? [];
+          const list = Array.isArray(attrs[1]) ? attrs[1] : [];
+          const values: Record<string, string> = {};
+          for (let i = 0; i + 1 < list.length; i += 2) values[atomText(list[i]).toUpperCase()] = atomText(list[i + 1]);
+          status.set(normalizeInbox(decodePath(this.client, atomText(attrs[0]))), values);
+        },
+      },
+    });
+    res.next();
+    for (const [path, v] of status) {
+      const f = folders.get(path);
+      if (!f) continue;
+      f.messages = Number(v.MESSAGES ?? 0);
+      f.unseen = Number(v.UNSEEN ?? 0);
+      f.uidNext = Number(v.UIDNEXT ?? 0);
+      f.uidValidity = Number(v.UIDVALIDITY ?? 0);
+      if (v.HIGHESTMODSEQ) f.highestModseq = BigInt(v.HIGHESTMODSEQ);
+      if (v['X-GUID']) f.stableId = v['X-GUID'];
+    }
+    return [...folders.values()];
   }
 
   async createFolder(path: string): Promise<void> {
@@ -129,48 +199,176 @@ export class ImapMailStore implements MailStore {
     });
   }
 
-  /** Dovecot's X-GUID for every folder (or those matching `pattern`) in one LIST-STATUS round trip. */
-  private async listGuids(pattern = '*'): Promise<Map<string, string>> {
-    const guids = new Map<string, string>();
-    if (!this.capabilities.stableFolderIds) return guids;
-    try {
-      await this.execListGuids(pattern, guids);
-    } catch (e) {
-      if (!/BAD|unknown|invalid/i.test(String((e as Error).message) + String((e as { responseText?: string }).responseText ?? ''))) throw e;
-      // Not Dovecot: folder ids fall back to paths.
-      (this.capabilities as { stableFolderIds: boolean }).stableFolderIds = false;
-    }
-    return guids;
+  async fetchMessages(
+    path: string,
+    uids: number[] | 'all' | { from: number; to: number },
+    fields: FetchFields,
+    opts: { changedSince?: bigint } = {},
+  ): Promise<{ state: MailboxState; messages: FetchedMessage[]; vanished?: number[] }> {
+    return guard(() =>
+      this.withMailbox(path, true, async (state) => {
+        const messages: FetchedMessage[] = [];
+        const vanished: number[] = [];
+        const empty = Array.isArray(uids) ? uids.length === 0 : uids !== 'all' && uids.to < uids.from;
+        if (empty || (state.exists === 0 && !opts.changedSince)) return { state, messages, vanished };
+        const range = uids === 'all' ? '1:*' : Array.isArray(uids) ? uidSet(uids) : `${uids.from}:${uids.to}`;
+        // VANISHED (EARLIER) answers to CHANGEDSINCE reach us as imapflow 'expunge' events.
+        const onExpunge = (e: { path: string; uid?: number; vanished?: boolean; earlier?: boolean }) => {
+          if (e.path === path && e.vanished && e.earlier && e.uid) vanished.push(e.uid);
+        };
+        if (opts.changedSince !== undefined) this.client.on('expunge', onExpunge);
+        try {
+          const query = {
+            uid: true,
+            flags: fields.flags ?? false,
+            internalDate: fields.internalDate ?? false,
+            size: fields.size ?? false,
+            envelope: fields.envelope ?? false,
+            bodyStructure: fields.structure ?? false,
+            headers: fields.headers ?? false,
+            source: fields.source ?? false,
+            bodyParts: fields.parts && fields.parts.length ? fields.parts : undefined,
+          };
+          for await (const m of this.client.fetch(range, query, { uid: true, changedSince: opts.changedSince })) {
+            messages.push({
+              uid: m.uid,
+              modseq: m.modseq,
+              flags: m.flags ?? new Set(),
+              internalDate: m.internalDate ? new Date(m.internalDate) : undefined,
+              size: m.size,
+              envelope: m.envelope ? toEnvelope(m.envelope) : undefined,
+              structure: m.bodyStructure ? toMimePart(m.bodyStructure) : undefined,
+              headers: m.headers,
+              source: m.source,
+              parts: m.bodyParts,
+            });
+          }
+        } finally {
+          if (opts.changedSince !== undefined) this.client.off('expunge', onExpunge);
+        }
+        if (Array.isArray(uids)) {
+          // FETCH answers in mailbox order; callers get their own order back.
+          const pos = new Map(uids.map((u, i) => [u, i]));
+          messages.sort((a, b) => (pos.get(a.uid) ?? 0) - (pos.get(b.uid) ?? 0));
+        }
+        return { state, messages, vanished };
+      }),
+    );
   }
 
-  private async execListGuids(pattern: string, guids: Map<string, string>): Promise<void> {
+  async searchMessages(path: string, search: MailSearch, sort?: MailSort[]): Promise<{ state: MailboxState; uids: number[] }> {
+    return guard(() =>
+      this.withMailbox(path, true, async (state) => {
+        if (state.exists === 0) return { state, uids: [] };
+        if (sort && sort.length && this.client.capabilities.has('SORT')) return { state, uids: await this.sortUids(search, sort) };
+        const found = await this.client.search(search as never, { uid: true });
+        const uids = Array.isArray(found) ? [...found].sort((a, b) => a - b) : [];
+        return { state, uids };
+      }),
+    );
+  }
+
+  async appendMessage(path: string, raw: Buffer, flags: string[], date?: Date): Promise<{ uid?: number; uidValidity?: number }> {
+    return guard(async () => {
+      const res = await this.client.append(path, raw, flags, date);
+      if (!res) throw new BackendUnavailableError('The IMAP server refused to store the message.');
+      return { uid: res.uid, uidValidity: res.uidValidity !== undefined ? Number(res.uidValidity) : undefined };
+    });
+  }
+
+  async changeFlags(path: string, uids: number[], change: FlagChange): Promise<void> {
+    if (uids.length === 0) return;
+    await guard(() =>
+      this.withMailbox(path, false, async () => {
+        const range = uidSet(uids);
+        if (change.op === 'add') await this.client.messageFlagsAdd(range, change.flags, { uid: true });
+        else if (change.op === 'remove') await this.client.messageFlagsRemove(range, change.flags, { uid: true });
+        else await this.client.messageFlagsSet(range, change.flags, { uid: true });
+      }),
+    );
+  }
+
+  async copyMessages(path: string, uids: number[], to: string): Promise<Map<number, number>> {
+    if (uids.length === 0) return new Map();
+    return guard(() =>
+      this.withMailbox(path, true, async () => {
+        const res = await this.client.messageCopy(uidSet(uids), to, { uid: true });
+        if (!res) throw new BackendUnavailableError('The IMAP server refused the copy.');
+        return res.uidMap ?? new Map();
+      }),
+    );
+  }
+
+  async moveMessages(path: string, uids: number[], to: string): Promise<Map<number, number>> {
+    if (uids.length === 0) return new Map();
+    return guard(() =>
+      this.withMailbox(path, false, async () => {
+        const res = await this.client.messageMove(uidSet(uids), to, { uid: true });
+        if (!res) throw new BackendUnavailableError('The IMAP server refused the move.');
+        return res.uidMap ?? new Map();
+      }),
+    );
+  }
+
+  async deleteMessages(path: string, uids: number[]): Promise<void> {
+    if (uids.length === 0) return;
+    await guard(() =>
+      this.withMailbox(path, false, async () => {
+        await this.client.messageDelete(uidSet(uids), { uid: true });
+      }),
+    );
+  }
+
+  /** Selects (or examines) a folder under imapflow's lock and hands its state to `fn`. */
+  private async withMailbox<T>(path: string, readOnly: boolean, fn: (state: MailboxState) => Promise<T>): Promise<T> {
+    let lock;
+    try {
+      lock = await this.client.getMailboxLock(path, { readOnly });
+    } catch (e) {
+      const err = e as { mailboxMissing?: boolean; serverResponseCode?: string; responseText?: string };
+      if (err.mailboxMissing || err.serverResponseCode === 'NONEXISTENT' || /doesn't exist|does not exist/i.test(err.responseText ?? ''))
+        throw new FolderMissingError(path);
+      throw e;
+    }
+    try {
+      const box = this.client.mailbox;
+      if (!box) throw new BackendUnavailableError('The IMAP server did not open the folder.');
+      return await fn({
+        path,
+        uidValidity: Number(box.uidValidity),
+        uidNext: box.uidNext,
+        exists: box.exists,
+        highestModseq: box.highestModseq,
+      });
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** RFC 5256 UID SORT, which imapflow has no command for. */
+  private async sortUids(search: MailSearch, sort: MailSort[]): Promise<number[]> {
     const exec = (this.client as unknown as ImapExec).exec.bind(this.client);
-    const mailbox = pattern === '*' ? { type: 'ATOM', value: '*' } : { type: 'STRING', value: this.encode(pattern) };
-    const res = await exec(
-      'LIST',
-      [{ type: 'STRING', value: '' }, mailbox, { type: 'ATOM', value: 'RETURN' }, [{ type: 'ATOM', value: 'STATUS' }, [{ type: 'ATOM', value: 'X-GUID' }]]],
-      {
-        untagged: {
-          LIST: async () => undefined,
-          STATUS: async (u) => {
-            const attrs = u.attributes ?? [];
-            const name = atomText(attrs[0]);
-            const list = Array.isArray(attrs[1]) ? attrs[1] : [];
-            for (let i = 0; i + 1 < list.length; i += 2) {
-              if (atomText(list[i]).toUpperCase() === 'X-GUID') {
-                guids.set(normalizeInbox(decodePath(this.client, name)), atomText(list[i + 1]));
-              }
-            }
-          },
+    const keys: { type: string; value: string }[] = [];
+    for (const k of sort) {
+      if (k.reverse) keys.push({ type: 'ATOM', value: 'REVERSE' });
+      keys.push({ type: 'ATOM', value: k.key });
+    }
+    const criteria = Object.keys(search).length ? searchCompiler(this.client, search) : [{ type: 'ATOM', value: 'ALL' }];
+    const uids: number[] = [];
+    const res = await exec('UID SORT', [keys, { type: 'ATOM', value: 'UTF-8' }, ...criteria], {
+      untagged: {
+        SORT: async (u) => {
+          for (const a of u.attributes ?? []) {
+            const n = Number(atomText(a));
+            if (Number.isInteger(n) && n > 0) uids.push(n);
+          }
         },
       },
-    );
+    });
     res.next();
+    return uids;
   }
 
-  private encode(path: string): string {
-    return encodePath(this.client, path);
-  }
 }
 
 function atomText(a: UntaggedAttr | undefined): string {
@@ -215,7 +413,13 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
     const text = `${err.responseText ?? ''} ${err.message ?? ''}`;
     if (code === 'NONEXISTENT' || err.mailboxMissing || /doesn't exist|does not exist|NONEXISTENT/i.test(text)) throw new FolderMissingError('');
     if (code === 'ALREADYEXISTS' || /already exists|ALREADYEXISTS/i.test(text)) throw new FolderExistsError('');
-    if (err.code === 'NoConnection' || err.code === 'EConnectionClosed' || err.code === 'ECONNREFUSED' || err.code === 'ETIMEOUT' || /closed|ECONNRESET|EPIPE/i.test(text)) {
+    if (
+      err.code === 'NoConnection' ||
+      err.code === 'EConnectionClosed' ||
+      err.code === 'ECONNREFUSED' ||
+      err.code === 'ETIMEOUT' ||
+      /closed|ECONNRESET|EPIPE/i.test(text)
+    ) {
       throw new BackendUnavailableError('The IMAP server connection was lost.', e);
     }
     throw e;

@@ -32,6 +32,113 @@ export interface MailStoreCapabilities {
   stableFolderIds: boolean;
 }
 
+export interface MessageAddress {
+  name?: string;
+  address?: string;
+}
+
+export interface MessageEnvelope {
+  date?: Date;
+  subject?: string;
+  messageId?: string;
+  inReplyTo?: string;
+  from: MessageAddress[];
+  sender: MessageAddress[];
+  replyTo: MessageAddress[];
+  to: MessageAddress[];
+  cc: MessageAddress[];
+  bcc: MessageAddress[];
+}
+
+/** One node of BODYSTRUCTURE; `part` is the IMAP section number ("1", "2.1"), "" for a single-part message. */
+export interface MimePart {
+  part: string;
+  type: string;
+  parameters: Record<string, string>;
+  id?: string;
+  encoding?: string;
+  size?: number;
+  disposition?: string;
+  dispositionParameters: Record<string, string>;
+  children: MimePart[];
+}
+
+/** What to read of each message: operations ask only for what the requested shape needs. */
+export interface FetchFields {
+  flags?: boolean;
+  internalDate?: boolean;
+  size?: boolean;
+  envelope?: boolean;
+  structure?: boolean;
+  /** The raw header block (BODY.PEEK[HEADER]). */
+  headers?: boolean;
+  /** The whole message (BODY.PEEK[]). */
+  source?: boolean;
+  /** Single sections, transfer-encoded as stored (BODY.PEEK[section]). */
+  parts?: string[];
+}
+
+export interface FetchedMessage {
+  uid: number;
+  modseq?: bigint;
+  flags: Set<string>;
+  internalDate?: Date;
+  size?: number;
+  envelope?: MessageEnvelope;
+  structure?: MimePart;
+  headers?: Buffer;
+  source?: Buffer;
+  parts?: Map<string, Buffer>;
+}
+
+export interface MailboxState {
+  path: string;
+  uidValidity: number;
+  uidNext: number;
+  exists: number;
+  highestModseq?: bigint;
+}
+
+/** Search criteria, as IMAP SEARCH knows them (same shape as imapflow's SearchObject). */
+export interface MailSearch {
+  all?: boolean;
+  uid?: string;
+  seen?: boolean;
+  flagged?: boolean;
+  answered?: boolean;
+  deleted?: boolean;
+  draft?: boolean;
+  keyword?: string;
+  unKeyword?: string;
+  from?: string;
+  to?: string;
+  cc?: string;
+  bcc?: string;
+  subject?: string;
+  body?: string;
+  text?: string;
+  header?: Record<string, string | boolean>;
+  larger?: number;
+  smaller?: number;
+  since?: Date;
+  before?: Date;
+  on?: Date;
+  sentSince?: Date;
+  sentBefore?: Date;
+  sentOn?: Date;
+  or?: MailSearch[];
+  not?: MailSearch;
+}
+
+/** Sort keys as RFC 5256 SORT names them. */
+export type MailSortKey = 'ARRIVAL' | 'DATE' | 'FROM' | 'SUBJECT' | 'SIZE' | 'TO' | 'CC';
+export interface MailSort {
+  key: MailSortKey;
+  reverse: boolean;
+}
+
+export type FlagChange = { op: 'add' | 'remove' | 'set'; flags: string[] };
+
 export interface MailStore {
   readonly capabilities: MailStoreCapabilities;
   /** The hierarchy with counts, one round trip where the backend allows (LIST-STATUS). */
@@ -48,6 +155,27 @@ export interface MailStore {
   moveAllMessages(from: string, to: string): Promise<void>;
   /** Removes every message of a folder (flag \Deleted and expunge). */
   deleteAllMessages(path: string): Promise<void>;
+  /**
+   * Messages by UID ('all' for the whole folder), with only the fields asked for. With
+   * `changedSince` only those whose MODSEQ is higher, plus (QRESYNC) the UIDs of the
+   * range expunged since then in `vanished`.
+   */
+  fetchMessages(
+    path: string,
+    uids: number[] | 'all' | { from: number; to: number },
+    fields: FetchFields,
+    opts?: { changedSince?: bigint },
+  ): Promise<{ state: MailboxState; messages: FetchedMessage[]; vanished?: number[] }>;
+  /** UIDs matching `search`, in `sort` order (server-side SORT where offered), else ascending. */
+  searchMessages(path: string, search: MailSearch, sort?: MailSort[]): Promise<{ state: MailboxState; uids: number[] }>;
+  /** Stores a message; answers its UID where the backend tells (UIDPLUS). */
+  appendMessage(path: string, raw: Buffer, flags: string[], date?: Date): Promise<{ uid?: number; uidValidity?: number }>;
+  changeFlags(path: string, uids: number[], change: FlagChange): Promise<void>;
+  /** Copies messages; answers old UID → new UID where the backend tells (UIDPLUS). */
+  copyMessages(path: string, uids: number[], to: string): Promise<Map<number, number>>;
+  moveMessages(path: string, uids: number[], to: string): Promise<Map<number, number>>;
+  /** Removes exactly these messages (UID EXPUNGE). */
+  deleteMessages(path: string, uids: number[]): Promise<void>;
   /** Gives the connection back; the store may be reused for the same user later. */
   release(): void;
 }
