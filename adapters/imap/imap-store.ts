@@ -2,7 +2,7 @@
 // credential, kept by ImapSessionPool and shared by that user's requests
 // (imapflow queues commands; mailbox locks serialise SELECT-bound work).
 import { ImapFlow } from 'imapflow';
-import type { ListResponse } from 'imapflow';
+import type { FetchMessageObject, ListResponse } from 'imapflow';
 import { decodePath, encodePath } from 'imapflow/lib/tools.js';
 import { searchCompiler } from 'imapflow/lib/search-compiler.js';
 import {
@@ -208,29 +208,39 @@ export class ImapMailStore implements MailStore {
     return guard(() =>
       this.withMailbox(path, true, async (state) => {
         const messages: FetchedMessage[] = [];
+        const byUid = new Map<number, FetchedMessage>();
         const vanished: number[] = [];
         const empty = Array.isArray(uids) ? uids.length === 0 : uids !== 'all' && uids.to < uids.from;
         if (empty || (state.exists === 0 && !opts.changedSince)) return { state, messages, vanished };
         const range = uids === 'all' ? '1:*' : Array.isArray(uids) ? uidSet(uids) : `${uids.from}:${uids.to}`;
-        // VANISHED (EARLIER) answers to CHANGEDSINCE reach us as imapflow 'expunge' events.
-        const onExpunge = (e: { path: string; uid?: number; vanished?: boolean; earlier?: boolean }) => {
-          if (e.path === path && e.vanished && e.earlier && e.uid) vanished.push(e.uid);
+        // VANISHED (EARLIER) answers to CHANGEDSINCE reach us as imapflow 'expunge' events, and so do
+        // the plain VANISHED a selected folder gets for expunges made elsewhere meanwhile: the server
+        // may leave those out of the EARLIER answer, so both count.
+        const onExpunge = (e: { path: string; uid?: number; vanished?: boolean }) => {
+          if (e.path === path && e.vanished && e.uid) vanished.push(e.uid);
         };
         if (opts.changedSince !== undefined) this.client.on('expunge', onExpunge);
+        const query = {
+          uid: true,
+          flags: fields.flags ?? false,
+          internalDate: fields.internalDate ?? false,
+          size: fields.size ?? false,
+          envelope: fields.envelope ?? false,
+          bodyStructure: fields.structure ?? false,
+          headers: fields.headers ?? false,
+          source: fields.source ?? false,
+          bodyParts: fields.parts && fields.parts.length ? fields.parts : undefined,
+        };
         try {
-          const query = {
-            uid: true,
-            flags: fields.flags ?? false,
-            internalDate: fields.internalDate ?? false,
-            size: fields.size ?? false,
-            envelope: fields.envelope ?? false,
-            bodyStructure: fields.structure ?? false,
-            headers: fields.headers ?? false,
-            source: fields.source ?? false,
-            bodyParts: fields.parts && fields.parts.length ? fields.parts : undefined,
-          };
           for await (const m of this.client.fetch(range, query, { uid: true, changedSince: opts.changedSince })) {
-            messages.push({
+            // A selected folder also gets unsolicited FETCH (FLAGS) for changes made elsewhere; they
+            // arrive among the answers and are merged into the message they describe.
+            const seen = byUid.get(m.uid);
+            if (seen) {
+              mergeFetched(seen, m);
+              continue;
+            }
+            const fetched: FetchedMessage = {
               uid: m.uid,
               modseq: m.modseq,
               flags: m.flags ?? new Set(),
@@ -241,10 +251,28 @@ export class ImapMailStore implements MailStore {
               headers: m.headers,
               source: m.source,
               parts: m.bodyParts,
-            });
+            };
+            byUid.set(m.uid, fetched);
+            messages.push(fetched);
           }
         } finally {
           if (opts.changedSince !== undefined) this.client.off('expunge', onExpunge);
+        }
+        // Dovecot folds a change it owes a selected folder into the CHANGEDSINCE answer as a bare
+        // FETCH (FLAGS MODSEQ): fetch what was asked for those messages once more.
+        const incomplete = messages.filter(
+          (m) =>
+            (fields.envelope && !m.envelope) ||
+            (fields.structure && !m.structure) ||
+            (fields.headers && !m.headers) ||
+            (fields.source && !m.source) ||
+            (fields.size && m.size === undefined),
+        );
+        if (incomplete.length && opts.changedSince !== undefined) {
+          for await (const m of this.client.fetch(uidSet(incomplete.map((i) => i.uid)), query, { uid: true })) {
+            const seen = byUid.get(m.uid);
+            if (seen) mergeFetched(seen, m);
+          }
         }
         if (Array.isArray(uids)) {
           // FETCH answers in mailbox order; callers get their own order back.
@@ -368,7 +396,19 @@ export class ImapMailStore implements MailStore {
     res.next();
     return uids;
   }
+}
 
+/** Adds what a later FETCH answer for the same message carries; flags and MODSEQ take the newest. */
+function mergeFetched(into: FetchedMessage, m: FetchMessageObject): void {
+  if (m.flags) into.flags = m.flags;
+  if (m.modseq !== undefined && (into.modseq === undefined || m.modseq > into.modseq)) into.modseq = m.modseq;
+  into.envelope ??= m.envelope ? toEnvelope(m.envelope) : undefined;
+  into.structure ??= m.bodyStructure ? toMimePart(m.bodyStructure) : undefined;
+  into.internalDate ??= m.internalDate ? new Date(m.internalDate) : undefined;
+  into.size ??= m.size;
+  into.headers ??= m.headers;
+  into.source ??= m.source;
+  into.parts ??= m.bodyParts;
 }
 
 function atomText(a: UntaggedAttr | undefined): string {

@@ -4,6 +4,7 @@
 import type { ExchangeVersion } from '../soap/envelope.js';
 import { x, type Element, type Xml, type XmlChild } from '../soap/xml.js';
 import type { MailStore } from '../ports/mail-store.js';
+import type { Submission } from '../ports/submission.js';
 import { EwsError, asEwsError } from './errors.js';
 
 export interface AuthenticatedUser {
@@ -16,6 +17,7 @@ export interface AuthenticatedUser {
 
 export interface Mailbox {
   mail: MailStore;
+  submission: Submission;
 }
 
 export interface RequestContext {

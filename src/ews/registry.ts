@@ -3,8 +3,18 @@
 // from this list, so it never advertises what is not here.
 import type { Operation } from './operation.js';
 import { ConvertId } from './operations/ConvertId.js';
+import { CopyItem } from './operations/CopyItem.js';
+import { DeleteItem } from './operations/DeleteItem.js';
+import { FindItem } from './operations/FindItem.js';
+import { GetAttachment } from './operations/GetAttachment.js';
+import { GetItem } from './operations/GetItem.js';
+import { MarkAllItemsAsRead } from './operations/MarkAllItemsAsRead.js';
+import { MoveItem } from './operations/MoveItem.js';
+import { SyncFolderItems } from './operations/SyncFolderItems.js';
+import { UpdateItem } from './operations/UpdateItem.js';
 import { CopyFolder } from './operations/CopyFolder.js';
 import { CreateFolder } from './operations/CreateFolder.js';
+import { CreateItem } from './operations/CreateItem.js';
 import { DeleteFolder } from './operations/DeleteFolder.js';
 import { EmptyFolder } from './operations/EmptyFolder.js';
 import { FindFolder } from './operations/FindFolder.js';
@@ -16,14 +26,24 @@ import { UpdateFolder } from './operations/UpdateFolder.js';
 const OPERATIONS: readonly Operation[] = [
   ConvertId,
   CopyFolder,
+  CopyItem,
   CreateFolder,
+  CreateItem,
   DeleteFolder,
+  DeleteItem,
   EmptyFolder,
   FindFolder,
+  FindItem,
+  GetAttachment,
   GetFolder,
+  GetItem,
+  MarkAllItemsAsRead,
   MoveFolder,
+  MoveItem,
   SyncFolderHierarchy,
+  SyncFolderItems,
   UpdateFolder,
+  UpdateItem,
 ];
 
 export const operations: ReadonlyMap<string, Operation> = new Map(OPERATIONS.map((op) => [op.name, op]));

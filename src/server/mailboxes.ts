@@ -1,6 +1,7 @@
 // Opens a user's mailbox ports with their own credentials. The one place that
 // knows which adapter serves which port.
 import { ImapSessionPool } from '../../adapters/imap/pool.js';
+import { smtpSubmission } from '../../adapters/smtp/smtp-submission.js';
 import type { Config } from '../config.js';
 import type { Mailbox } from '../ews/operation.js';
 
@@ -30,7 +31,8 @@ export function createMailboxProvider(config: Config): MailboxProvider {
   return {
     async open(login, password) {
       const mail = await imap.open(login, password);
-      return { mailbox: { mail }, release: () => mail.release() };
+      const submission = smtpSubmission({ url: config.smtp }, login, password);
+      return { mailbox: { mail, submission }, release: () => mail.release() };
     },
     connections: () => imap.size,
     close: () => imap.close(),

@@ -7,16 +7,18 @@ export type FolderRef =
   | { kind: 'mail'; stableId?: string; path: string }
   | { kind: 'virtual'; name: string };
 
-const VERSION = 1;
+export const ID_VERSION = 1;
 const KIND_MAIL = 1;
 const KIND_VIRTUAL = 2;
+/** Kind byte of item ids (items/item-id.ts); kept here so kinds never collide. */
+export const KIND_MAIL_ITEM = 3;
 
 export function encodeFolderId(ref: FolderRef): string {
   return toBase64Url(encodeFolderIdBytes(ref));
 }
 
 export function encodeFolderIdBytes(ref: FolderRef): Buffer {
-  const parts: Buffer[] = [Buffer.from([VERSION, ref.kind === 'mail' ? KIND_MAIL : KIND_VIRTUAL])];
+  const parts: Buffer[] = [Buffer.from([ID_VERSION, ref.kind === 'mail' ? KIND_MAIL : KIND_VIRTUAL])];
   if (ref.kind === 'mail') {
     // With a stable id the path is left out, so the FolderId string itself survives renames.
     parts.push(lengthPrefixed(ref.stableId ?? ''), lengthPrefixed(ref.stableId ? '' : ref.path));
@@ -33,7 +35,7 @@ export function decodeFolderId(id: string): FolderRef | undefined {
 }
 
 export function decodeFolderIdBytes(buf: Buffer): FolderRef | undefined {
-  if (buf.length < 3 || buf[0] !== VERSION) return undefined;
+  if (buf.length < 3 || buf[0] !== ID_VERSION) return undefined;
   const reader = { buf, pos: 2 };
   if (buf[1] === KIND_MAIL) {
     const stableId = readPrefixed(reader);
@@ -49,14 +51,14 @@ export function decodeFolderIdBytes(buf: Buffer): FolderRef | undefined {
   return undefined;
 }
 
-function lengthPrefixed(s: string): Buffer {
+export function lengthPrefixed(s: string): Buffer {
   const b = Buffer.from(s, 'utf8');
   const len = Buffer.alloc(2);
   len.writeUInt16BE(b.length);
   return Buffer.concat([len, b]);
 }
 
-function readPrefixed(r: { buf: Buffer; pos: number }): string | undefined {
+export function readPrefixed(r: { buf: Buffer; pos: number }): string | undefined {
   if (r.pos + 2 > r.buf.length) return undefined;
   const len = r.buf.readUInt16BE(r.pos);
   r.pos += 2;

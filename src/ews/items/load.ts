@@ -1,0 +1,104 @@
+// Reads mail items from the store as deep as the shape needs: flags and UIDs
+// for IdOnly, ENVELOPE / BODYSTRUCTURE / header block for properties, only the
+// text and HTML sections for bodies, and BODY[] only for MimeContent.
+import type { FetchFields, MailStore, MailboxState } from '../../ports/mail-store.js';
+import { htmlToText, textToHtml } from '../../convert/body.js';
+import { EwsError } from '../errors.js';
+import type { EwsFolder } from '../folders/tree.js';
+import type { ExchangeVersion } from '../../soap/envelope.js';
+import { parseHeaderBlock } from './headers.js';
+import { changeKeyOf, encodeItemId } from './item-id.js';
+import type { MailItem, Need, RenderContext } from './mail-item.js';
+import type { ItemShape } from './shape.js';
+import { bodySections, decodeTextPart } from './structure.js';
+
+export function fetchFieldsFor(needs: Set<Need>): FetchFields {
+  return {
+    flags: true,
+    internalDate: needs.has('internalDate'),
+    size: needs.has('size'),
+    envelope: needs.has('envelope'),
+    structure: needs.has('structure') || needs.has('body'),
+    headers: needs.has('headers'),
+    source: needs.has('source'),
+  };
+}
+
+export function mailFolderPath(folder: EwsFolder): string {
+  if (!folder.mail) throw new EwsError('ErrorInvalidOperation', `"${folder.displayName}" holds no mail items on this server.`);
+  return folder.mail.path;
+}
+
+export interface LoadResult {
+  state: MailboxState;
+  items: MailItem[];
+  /** Whole messages, by UID, when the shape asked for MimeContent. */
+  mime: Map<number, Buffer>;
+  /** UIDs expunged since `changedSince` (QRESYNC). */
+  vanished: number[];
+}
+
+/** Loads `uids` ('all' for the folder) of one folder; UIDs that no longer exist are simply absent. */
+export async function loadMailItems(
+  store: MailStore,
+  folder: EwsFolder,
+  uids: number[] | 'all' | { from: number; to: number },
+  needs: Set<Need>,
+  opts: { changedSince?: bigint } = {},
+): Promise<LoadResult> {
+  const path = mailFolderPath(folder);
+  const { state, messages, vanished } = await store.fetchMessages(path, uids, fetchFieldsFor(needs), opts);
+  const folderRef = folder.ref.kind === 'mail' ? folder.ref : { kind: 'mail' as const, path };
+  const mime = new Map<number, Buffer>();
+  const items: MailItem[] = messages.map((msg) => {
+    if (msg.source) mime.set(msg.uid, msg.source);
+    const ref = { folder: folderRef, uidValidity: state.uidValidity, uid: msg.uid };
+    return { id: encodeItemId(ref), changeKey: changeKeyOf(msg.modseq, msg.uid), ref, folder, msg, headers: parseHeaderBlock(msg.headers) };
+  });
+  if (needs.has('body')) await loadBodies(store, path, items);
+  return { state, items, mime, vanished: vanished ?? [] };
+}
+
+/** Fetches the text and HTML sections, grouped so messages that share section numbers share one FETCH. */
+async function loadBodies(store: MailStore, path: string, items: MailItem[]): Promise<void> {
+  const groups = new Map<string, { sections: string[]; items: MailItem[] }>();
+  for (const item of items) {
+    if (!item.msg.structure) continue;
+    const { text, html } = bodySections(item.msg.structure);
+    const sections = [text, html].filter((p) => p !== undefined).map((p) => p!.part || '1');
+    if (!sections.length) continue;
+    const key = sections.join(' ');
+    const g = groups.get(key) ?? { sections, items: [] };
+    g.items.push(item);
+    groups.set(key, g);
+  }
+  for (const g of groups.values()) {
+    const { messages } = await store.fetchMessages(path, g.items.map((i) => i.msg.uid), { parts: g.sections });
+    const byUid = new Map(messages.map((m) => [m.uid, m]));
+    for (const item of g.items) {
+      const parts = byUid.get(item.msg.uid)?.parts;
+      if (!parts) continue;
+      const { text, html } = bodySections(item.msg.structure!);
+      if (text) {
+        const raw = parts.get(text.part || '1');
+        if (raw) item.text = decodeTextPart(text, raw);
+      }
+      if (html) {
+        const raw = parts.get(html.part || '1');
+        if (raw) item.html = decodeTextPart(html, raw);
+      }
+    }
+  }
+}
+
+/** Body in the requested type: Best keeps what the sender wrote (HTML first), the others convert. */
+export function bodyOf(item: MailItem, type: 'Best' | 'HTML' | 'Text'): { type: 'HTML' | 'Text'; content: string } {
+  if (type === 'Text') return { type: 'Text', content: item.text ?? (item.html !== undefined ? htmlToText(item.html) : '') };
+  if (item.html !== undefined) return { type: 'HTML', content: item.html };
+  if (type === 'HTML') return { type: 'HTML', content: textToHtml(item.text ?? '') };
+  return { type: 'Text', content: item.text ?? '' };
+}
+
+export function renderContext(version: ExchangeVersion, shape: ItemShape): RenderContext {
+  return { version, shape, body: bodyOf };
+}

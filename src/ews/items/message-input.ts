@@ -1,0 +1,74 @@
+// A t:Message from a request (CreateItem without MimeContent) → the MIME a mail
+// client would have written, via the compose conversion.
+import { NS, attr, child, elementChildren, textOf, type Element } from '../../soap/xml.js';
+import { composeMessage, type ComposeInput } from '../../convert/compose.js';
+import { EwsError } from '../errors.js';
+import type { AuthenticatedUser } from '../operation.js';
+
+interface Address {
+  name?: string;
+  address: string;
+}
+
+function mailboxes(list: Element | undefined): Address[] {
+  if (!list) return [];
+  return elementChildren(list)
+    .map((m) => ({ name: textOf(child(m, NS.types, 'Name'))?.trim() || undefined, address: textOf(child(m, NS.types, 'EmailAddress'))?.trim() ?? '' }))
+    .filter((a) => a.address);
+}
+
+function single(el: Element | undefined): Address | undefined {
+  return mailboxes(el)[0];
+}
+
+export function messageInputOf(item: Element, user: AuthenticatedUser): ComposeInput {
+  const t = (name: string) => textOf(child(item, NS.types, name))?.trim();
+  const bodyEl = child(item, NS.types, 'Body');
+  const bodyType = attr(bodyEl, 'BodyType') === 'HTML' ? 'HTML' : 'Text';
+  const importance = t('Importance');
+  const sensitivity = t('Sensitivity');
+  const attachments: ComposeInput['attachments'] = [];
+  const itemAttachments: ComposeInput['itemAttachments'] = [];
+  for (const a of elementChildren(child(item, NS.types, 'Attachments') ?? item).filter((c) => c.localName === 'FileAttachment' || c.localName === 'ItemAttachment')) {
+    const name = textOf(child(a, NS.types, 'Name'))?.trim() || 'attachment';
+    if (a.localName === 'FileAttachment') {
+      attachments.push({
+        name,
+        contentType: textOf(child(a, NS.types, 'ContentType'))?.trim() || 'application/octet-stream',
+        content: Buffer.from((textOf(child(a, NS.types, 'Content')) ?? '').replace(/\s+/g, ''), 'base64'),
+        contentId: textOf(child(a, NS.types, 'ContentId'))?.trim() || undefined,
+        isInline: textOf(child(a, NS.types, 'IsInline'))?.trim() === 'true',
+      });
+    } else {
+      const inner = elementChildren(a).find((c) => child(c, NS.types, 'MimeContent'));
+      const mime = textOf(child(inner, NS.types, 'MimeContent'));
+      if (!mime) throw new EwsError('ErrorInvalidPropertySet', 'An ItemAttachment needs the attached item as MimeContent here.');
+      itemAttachments.push({ raw: Buffer.from(mime.replace(/\s+/g, ''), 'base64') });
+    }
+  }
+  return {
+    from: single(child(item, NS.types, 'From')) ?? { name: user.displayName, address: user.email },
+    sender: single(child(item, NS.types, 'Sender')),
+    to: mailboxes(child(item, NS.types, 'ToRecipients')),
+    cc: mailboxes(child(item, NS.types, 'CcRecipients')),
+    bcc: mailboxes(child(item, NS.types, 'BccRecipients')),
+    keepBcc: true,
+    replyTo: mailboxes(child(item, NS.types, 'ReplyTo')),
+    subject: t('Subject') ?? '',
+    body: { type: bodyType, content: textOf(bodyEl) ?? '' },
+    importance: importance === 'High' || importance === 'Low' ? importance : 'Normal',
+    sensitivity: sensitivity === 'Personal' || sensitivity === 'Private' || sensitivity === 'Confidential' ? sensitivity : 'Normal',
+    inReplyTo: t('InReplyTo'),
+    references: t('References'),
+    isReadReceiptRequested: t('IsReadReceiptRequested') === 'true',
+    isDeliveryReceiptRequested: t('IsDeliveryReceiptRequested') === 'true',
+    categories: elementChildren(child(item, NS.types, 'Categories') ?? item).filter((c) => c.localName === 'String').map((c) => (c.textContent ?? '').trim()),
+    extraHeaders: [],
+    attachments,
+    itemAttachments,
+  };
+}
+
+export async function composeFromItem(item: Element, user: AuthenticatedUser): Promise<Buffer> {
+  return composeMessage(messageInputOf(item, user));
+}

@@ -1,0 +1,48 @@
+// MoveItem and CopyItem share everything but the IMAP command: UIDPLUS tells the
+// new UIDs, so the answer carries the new ItemIds (Apple's clients crash without them).
+import { textOf, x, type Element } from '../../soap/xml.js';
+import type { RequestContext } from '../operation.js';
+import { asEwsError, EwsError } from '../errors.js';
+import { ok, respond, type ItemResult } from '../operation.js';
+import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
+import { encodeItemId } from './item-id.js';
+import { itemNotFound, parseItemIds } from './request.js';
+import { resolveItems } from './resolve-many.js';
+
+export async function transferItems(op: 'MoveItem' | 'CopyItem', req: Element, ctx: RequestContext) {
+  const target = parseSingleFolderId(messagesChild(req, 'ToFolderId'), 'ToFolderId');
+  const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
+  const returnNewIds = textOf(messagesChild(req, 'ReturnNewItemIds'))?.trim() !== 'false';
+  const store = ctx.mailbox.mail;
+  const tree = await loadTree(ctx);
+  const dest = tree.resolve(target, ownAddresses(ctx));
+  const { errors, batches } = resolveItems(tree, ids);
+  const results: ItemResult[] = errors.map((e) => e ?? itemNotFound());
+  if (!dest.mail?.selectable) {
+    const err = new EwsError('ErrorMoveCopyFailed', `Mail items cannot be placed in "${dest.displayName}".`);
+    return respond(op, results.map((r) => (r instanceof EwsError ? r : err)));
+  }
+  const destStatus = await store.folderStatus(dest.mail.path);
+  const destRef = dest.ref.kind === 'mail' ? dest.ref : { kind: 'mail' as const, path: dest.mail.path };
+  for (const { folder, entries } of batches) {
+    const path = folder.mail!.path;
+    try {
+      const uids = entries.map((e) => e.item.ref.uid);
+      const map = op === 'MoveItem' ? await store.moveMessages(path, uids, dest.mail.path) : await store.copyMessages(path, uids, dest.mail.path);
+      for (const { item, index } of entries) {
+        const newUid = map.get(item.ref.uid);
+        if (newUid === undefined && map.size > 0) {
+          results[index] = itemNotFound();
+          continue;
+        }
+        const idXml = newUid !== undefined && returnNewIds ? x('t:ItemId', { Id: encodeItemId({ folder: destRef, uidValidity: destStatus.uidValidity, uid: newUid }), ChangeKey: 'CQAAAA==' }) : undefined;
+        results[index] = ok(x('m:Items', null, idXml ? x('t:Message', null, idXml) : undefined));
+      }
+    } catch (e) {
+      const err = asEwsError(e);
+      if (!err) throw e;
+      for (const { index } of entries) results[index] = err;
+    }
+  }
+  return respond(op, results);
+}

@@ -1,0 +1,99 @@
+// CreateItem for messages: SaveOnly APPENDs into SavedItemFolderId (Drafts by
+// default); SendOnly and SendAndSaveCopy hand the message to the MTA and, for the
+// latter, keep the copy in Sent Items. A message the MTA does not take is kept
+// in Drafts and the answer says so: nothing is dropped silently.
+import { NS, attr, child, elementChildren, textOf, x, type Element } from '../../soap/xml.js';
+import { EwsError, schemaViolation } from '../errors.js';
+import { eachItem, ok, respond, type Operation, type RequestContext } from '../operation.js';
+import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
+import type { EwsFolder } from '../folders/tree.js';
+import { composeFromItem } from '../items/message-input.js';
+import { encodeItemId } from '../items/item-id.js';
+import { prepareOutgoing } from '../items/outgoing.js';
+import { SubmissionError } from '../../ports/submission.js';
+import { parsePropertyPath } from '../properties/path.js';
+
+type Disposition = 'SaveOnly' | 'SendOnly' | 'SendAndSaveCopy';
+
+export const CreateItem: Operation = {
+  name: 'CreateItem',
+  async handle(req, ctx) {
+    const disposition = attr(req, 'MessageDisposition') as Disposition | undefined;
+    if (disposition && !['SaveOnly', 'SendOnly', 'SendAndSaveCopy'].includes(disposition)) throw schemaViolation(`MessageDisposition "${disposition}" is not valid.`);
+    const items = elementChildren(messagesChild(req, 'Items') ?? (() => { throw schemaViolation('Items is required.'); })());
+    const tree = await loadTree(ctx);
+    const savedEl = messagesChild(req, 'SavedItemFolderId');
+    const saved = savedEl ? tree.resolve(parseSingleFolderId(savedEl, 'SavedItemFolderId'), ownAddresses(ctx)) : undefined;
+    const results = await eachItem(items, async (item) => {
+      if (item.localName !== 'Message') throw new EwsError('ErrorInvalidOperation', `Creating ${item.localName} items is not supported by this server yet.`);
+      if (!disposition) throw new EwsError('ErrorMessageDispositionRequired', 'MessageDisposition is required for this operation.');
+      const mimeText = textOf(child(item, NS.types, 'MimeContent'))?.replace(/\s+/g, '');
+      const raw = mimeText ? Buffer.from(mimeText, 'base64') : await composeFromItem(item, ctx.user);
+      if (raw.length === 0) throw new EwsError('ErrorInvalidPropertySet', 'MimeContent is empty.');
+      const flags = flagsOf(item);
+      const extraBcc = addressesOf(child(item, NS.types, 'BccRecipients'));
+      if (disposition === 'SaveOnly') {
+        const folder = saved ?? tree.distinguishedFolder('drafts')!;
+        const draftFlags = flags.explicit ? flags.flags : folder.distinguishedId === 'drafts' ? ['\\Draft', ...flags.flags] : flags.flags;
+        const id = await append(ctx, folder, raw, draftFlags);
+        return ok(x('m:Items', null, x('t:Message', null, id)));
+      }
+      const out = prepareOutgoing(raw, { extraBcc, domain: ctx.user.email.split('@')[1] ?? 'localhost' });
+      if (!out.recipients.length) throw new EwsError('ErrorInvalidRecipients', 'At least one recipient is required.');
+      try {
+        await ctx.mailbox.submission.send({ from: out.from ?? ctx.user.email, to: out.recipients, raw: out.wire });
+      } catch (e) {
+        if (!(e instanceof SubmissionError)) throw e;
+        const drafts = tree.distinguishedFolder('drafts');
+        if (drafts?.mail) await append(ctx, drafts, out.stored, ['\\Draft']);
+        throw new EwsError('ErrorMessageSubmissionBlocked', `${e.message} The message was not sent; it is kept in Drafts.`);
+      }
+      if (disposition === 'SendAndSaveCopy') {
+        const folder = saved ?? tree.distinguishedFolder('sentitems')!;
+        await append(ctx, folder, out.stored, ['\\Seen']);
+      }
+      return ok(x('m:Items', null));
+    });
+    return respond('CreateItem', results);
+  },
+};
+
+async function append(ctx: RequestContext, folder: EwsFolder, raw: Buffer, flags: string[]) {
+  if (!folder.mail?.selectable) throw new EwsError('ErrorInvalidOperation', `Messages cannot be saved in "${folder.displayName}".`);
+  const res = await ctx.mailbox.mail.appendMessage(folder.mail.path, raw, flags);
+  if (!res.uid || !res.uidValidity) return undefined;
+  const ref = folder.ref.kind === 'mail' ? folder.ref : { kind: 'mail' as const, path: folder.mail.path };
+  return x('t:ItemId', { Id: encodeItemId({ folder: ref, uidValidity: res.uidValidity, uid: res.uid }), ChangeKey: 'CQAAAA==' });
+}
+
+/** IMAP flags from IsRead, Flag, Categories and PR_MESSAGE_FLAGS (Thunderbird sends 3591 = 0x0E07). */
+function flagsOf(item: Element): { flags: string[]; explicit: boolean } {
+  const flags = new Set<string>();
+  let explicit = false;
+  const isRead = textOf(child(item, NS.types, 'IsRead'))?.trim();
+  if (isRead === 'true') flags.add('\\Seen');
+  for (const ep of elementChildren(item).filter((c) => c.localName === 'ExtendedProperty')) {
+    const uri = child(ep, NS.types, 'ExtendedFieldURI');
+    if (!uri) continue;
+    const path = parsePropertyPath(uri);
+    const value = Number(textOf(child(ep, NS.types, 'Value'))?.trim());
+    if (path.kind === 'extended' && path.tag === 0x0e07 && Number.isFinite(value)) {
+      explicit = true;
+      if (value & 0x1) flags.add('\\Seen');
+      if (value & 0x8) flags.add('\\Draft');
+    }
+  }
+  if (textOf(child(child(item, NS.types, 'Flag'), NS.types, 'FlagStatus'))?.trim() === 'Flagged') flags.add('\\Flagged');
+  for (const s of elementChildren(child(item, NS.types, 'Categories') ?? item).filter((c) => c.localName === 'String')) {
+    const k = (s.textContent ?? '').trim().replace(/[\s(){%*"\\\]]/g, '_');
+    if (k) flags.add(k);
+  }
+  return { flags: [...flags], explicit };
+}
+
+function addressesOf(list: Element | undefined): string[] {
+  if (!list) return [];
+  return elementChildren(list)
+    .map((m) => textOf(child(m, NS.types, 'EmailAddress'))?.trim())
+    .filter((a): a is string => !!a);
+}

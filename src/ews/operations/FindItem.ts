@@ -1,0 +1,71 @@
+// FindItem on mail folders: the Restriction becomes IMAP SEARCH, the SortOrder
+// IMAP SORT, and only the requested page is fetched with the requested shape.
+// What IMAP cannot decide exactly is finished in memory on just the needed properties.
+import { attr, x } from '../../soap/xml.js';
+import { schemaViolation } from '../errors.js';
+import { eachItem, ok, respond, type Operation } from '../operation.js';
+import { loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
+import { loadMailItems, renderContext } from '../items/load.js';
+import { fieldNeeds, mailPropertyValue, needsOf, renderMailItem, type MailItem, type Need } from '../items/mail-item.js';
+import { parseSortOrder, planSearch, planSort, restrictionPaths, type SortField } from '../items/search.js';
+import { parseItemShape } from '../items/shape.js';
+import { pageOf, parsePaging } from '../paging.js';
+import { evaluate, parseRestriction } from '../restriction.js';
+
+export const FindItem: Operation = {
+  name: 'FindItem',
+  async handle(req, ctx) {
+    const traversal = attr(req, 'Traversal') ?? 'Shallow';
+    if (!['Shallow', 'Deep', 'SoftDeleted', 'Associated'].includes(traversal)) throw schemaViolation(`Traversal "${traversal}" is not valid.`);
+    const shape = parseItemShape(messagesChild(req, 'ItemShape'));
+    const paging = parsePaging(req, 'IndexedPageItemView', 'FractionalPageItemView');
+    const restriction = parseRestriction(messagesChild(req, 'Restriction'));
+    const sortFields = parseSortOrder(messagesChild(req, 'SortOrder'));
+    const parents = parseFolderIds(messagesChild(req, 'ParentFolderIds'), 'ParentFolderIds');
+    const store = ctx.mailbox.mail;
+    const tree = await loadTree(ctx);
+    const rc = renderContext(ctx.version, shape);
+    const results = await eachItem(parents, async (id) => {
+      const folder = tree.resolve(id, ownAddresses(ctx));
+      let uids: number[] = [];
+      // No dumpster and no associated (FAI) items behind IMAP: those views are empty.
+      if (folder.mail?.selectable && (traversal === 'Shallow' || traversal === 'Deep')) {
+        const plan = planSearch(restriction);
+        const sortPlan = sortFields.length ? planSort(sortFields) : 'uid-desc';
+        const search = Object.keys(plan.search).length ? plan.search : { all: true };
+        const found = await store.searchMessages(folder.mail.path, search, Array.isArray(sortPlan) && sortPlan.length ? sortPlan : undefined);
+        uids = found.uids;
+        if (sortPlan === 'uid-desc') uids = [...uids].sort((a, b) => b - a);
+        else if (sortPlan === 'uid-asc') uids = [...uids].sort((a, b) => a - b);
+        if (!plan.exact || sortPlan === undefined) {
+          const needs = new Set<Need>();
+          for (const p of restrictionPaths(restriction)) for (const n of fieldNeeds(p)) needs.add(n);
+          if (sortPlan === undefined) for (const f of sortFields) for (const n of fieldNeeds(f.path)) needs.add(n);
+          const { items } = await loadMailItems(store, folder, uids, needs);
+          let kept = restriction && !plan.exact ? items.filter((i) => evaluate(restriction, (p) => mailPropertyValue(i, p))) : items;
+          if (sortPlan === undefined) kept = sortInMemory(kept, sortFields);
+          uids = kept.map((i) => i.msg.uid);
+        }
+      }
+      const page = pageOf(uids, paging);
+      const { items, mime } = await loadMailItems(store, folder, page.items, needsOf(shape, true));
+      const byUid = new Map(items.map((i) => [i.msg.uid, i]));
+      const rendered = page.items.map((u) => byUid.get(u)).filter((i): i is MailItem => !!i).map((i) => renderMailItem(i, rc, true, mime.get(i.msg.uid)));
+      return ok(x('m:RootFolder', page.attributes, x('t:Items', null, rendered)));
+    });
+    return respond('FindItem', results);
+  },
+};
+
+function sortInMemory(items: MailItem[], fields: SortField[]): MailItem[] {
+  const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
+  return [...items].sort((a, b) => {
+    for (const f of fields) {
+      const va = mailPropertyValue(a, f.path) ?? '';
+      const vb = mailPropertyValue(b, f.path) ?? '';
+      const c = collator.compare(va, vb);
+      if (c !== 0) return f.descending ? -c : c;
+    }
+    return a.msg.uid - b.msg.uid;
+  });
+}

@@ -1,0 +1,86 @@
+// GetAttachment: one FETCH of BODYSTRUCTURE and just that section.
+import { NS, child, textOf, x } from '../../soap/xml.js';
+import { EwsError, invalidIdMalformed, schemaViolation } from '../errors.js';
+import { eachItem, ok, respond, type Operation } from '../operation.js';
+import { loadTree, messagesChild } from '../folders/request.js';
+import { decodeAttachmentId } from '../items/attachment-id.js';
+import { parseHeaderBlock, headerValue } from '../items/headers.js';
+import { itemNotFound, parseItemIds } from '../items/request.js';
+import { attachments, decodeTransfer } from '../items/structure.js';
+
+const attachmentNotFound = () => new EwsError('ErrorInvalidAttachmentId', 'The attachment could not be found.');
+
+export const GetAttachment: Operation = {
+  name: 'GetAttachment',
+  async handle(req, ctx) {
+    const shapeEl = messagesChild(req, 'AttachmentShape');
+    const includeMime = textOf(child(shapeEl, NS.types, 'IncludeMimeContent'))?.trim() === 'true';
+    const idsEl = messagesChild(req, 'AttachmentIds');
+    if (!idsEl) throw schemaViolation('AttachmentIds is required.');
+    const ids = parseItemIds(idsEl, 'AttachmentIds');
+    const tree = await loadTree(ctx);
+    const results = await eachItem(ids, async ({ id }) => {
+      const ref = decodeAttachmentId(id);
+      if (!ref) throw invalidIdMalformed();
+      const folder = tree.find(ref.item.folder);
+      if (!folder?.mail) throw itemNotFound();
+      const { state, messages } = await ctx.mailbox.mail.fetchMessages(folder.mail.path, [ref.item.uid], { structure: true, parts: [ref.part] });
+      const msg = messages[0];
+      if (!msg || state.uidValidity !== ref.item.uidValidity || !msg.structure) throw itemNotFound();
+      const info = attachments(msg.structure).find((a) => a.part.part === ref.part);
+      const raw = msg.parts?.get(ref.part);
+      if (!info || !raw) throw attachmentNotFound();
+      const content = decodeTransfer(raw, info.part.encoding);
+      if (info.isItem) {
+        const headers = parseHeaderBlock(content.subarray(0, headerEnd(content)));
+        return ok(
+          x(
+            'm:Attachments',
+            null,
+            x(
+              't:ItemAttachment',
+              null,
+              x('t:AttachmentId', { Id: id }),
+              x('t:Name', null, info.name),
+              x('t:ContentType', null, info.contentType),
+              x('t:Size', null, String(content.length)),
+              x('t:IsInline', null, String(info.isInline)),
+              x(
+                't:Message',
+                null,
+                includeMime ? x('t:MimeContent', { CharacterSet: 'UTF-8' }, content.toString('base64')) : undefined,
+                x('t:Subject', null, headerValue(headers, 'Subject') ?? ''),
+              ),
+            ),
+          ),
+        );
+      }
+      return ok(
+        x(
+          'm:Attachments',
+          null,
+          x(
+            't:FileAttachment',
+            null,
+            x('t:AttachmentId', { Id: id }),
+            x('t:Name', null, info.name),
+            x('t:ContentType', null, info.contentType),
+            info.contentId ? x('t:ContentId', null, info.contentId) : undefined,
+            x('t:Size', null, String(content.length)),
+            x('t:IsInline', null, String(info.isInline)),
+            x('t:IsContactPhoto', null, 'false'),
+            x('t:Content', null, content.toString('base64')),
+          ),
+        ),
+      );
+    });
+    return respond('GetAttachment', results);
+  },
+};
+
+function headerEnd(buf: Buffer): number {
+  const i = buf.indexOf('\r\n\r\n');
+  if (i >= 0) return i + 2;
+  const j = buf.indexOf('\n\n');
+  return j >= 0 ? j + 1 : buf.length;
+}

@@ -1,0 +1,48 @@
+// GetItem: ids from any folders, one FETCH per folder, as deep as the shape
+// needs; one response message per id, in request order.
+import { x } from '../../soap/xml.js';
+import { asEwsError, EwsError } from '../errors.js';
+import { ok, respond, type ItemResult, type Operation } from '../operation.js';
+import { loadTree, messagesChild } from '../folders/request.js';
+import { loadMailItems, renderContext } from '../items/load.js';
+import { needsOf, renderMailItem } from '../items/mail-item.js';
+import { groupByFolder, itemNotFound, parseItemIds, resolveItem, type ResolvedItem } from '../items/request.js';
+import { parseItemShape } from '../items/shape.js';
+
+export const GetItem: Operation = {
+  name: 'GetItem',
+  async handle(req, ctx) {
+    const shape = parseItemShape(messagesChild(req, 'ItemShape'));
+    const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
+    const tree = await loadTree(ctx);
+    const resolved: (ResolvedItem | EwsError)[] = ids.map((id) => {
+      try {
+        return resolveItem(tree, id);
+      } catch (e) {
+        const err = asEwsError(e);
+        if (!err) throw e;
+        return err;
+      }
+    });
+    const results: ItemResult[] = resolved.map((r) => (r instanceof EwsError ? r : itemNotFound()));
+    const needs = needsOf(shape, false);
+    const rc = renderContext(ctx.version, shape);
+    for (const [folder, entries] of groupByFolder(resolved)) {
+      try {
+        const loaded = await loadMailItems(ctx.mailbox.mail, folder, entries.map((e) => e.item.ref.uid), needs);
+        const byUid = new Map(loaded.items.map((i) => [i.msg.uid, i]));
+        for (const { item, index } of entries) {
+          const found = byUid.get(item.ref.uid);
+          if (found && loaded.state.uidValidity === item.ref.uidValidity) {
+            results[index] = ok(x('m:Items', null, renderMailItem(found, rc, false, loaded.mime.get(found.msg.uid))));
+          }
+        }
+      } catch (e) {
+        const err = asEwsError(e);
+        if (!err) throw e;
+        for (const { index } of entries) results[index] = err;
+      }
+    }
+    return respond('GetItem', results);
+  },
+};

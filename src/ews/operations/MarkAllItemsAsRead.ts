@@ -1,0 +1,25 @@
+// MarkAllItemsAsRead: one STORE over the whole folder.
+import { textOf } from '../../soap/xml.js';
+import { schemaViolation } from '../errors.js';
+import { eachItem, ok, respond, type Operation } from '../operation.js';
+import { loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
+
+export const MarkAllItemsAsRead: Operation = {
+  name: 'MarkAllItemsAsRead',
+  async handle(req, ctx) {
+    const readFlag = textOf(messagesChild(req, 'ReadFlag'))?.trim();
+    if (readFlag !== 'true' && readFlag !== 'false') throw schemaViolation('ReadFlag must be true or false.');
+    const ids = parseFolderIds(messagesChild(req, 'FolderIds'), 'FolderIds');
+    const store = ctx.mailbox.mail;
+    const tree = await loadTree(ctx);
+    const results = await eachItem(ids, async (id) => {
+      const folder = tree.resolve(id, ownAddresses(ctx));
+      if (folder.mail?.selectable && folder.mail.messages > 0) {
+        const { uids } = await store.searchMessages(folder.mail.path, { seen: readFlag !== 'true' });
+        await store.changeFlags(folder.mail.path, uids, { op: readFlag === 'true' ? 'add' : 'remove', flags: ['\\Seen'] });
+      }
+      return ok();
+    });
+    return respond('MarkAllItemsAsRead', results);
+  },
+};
