@@ -5,12 +5,14 @@ import { renderEnvelope, renderFault, type SoapRequest } from '../soap/envelope.
 import { NS } from '../soap/xml.js';
 import { EwsError, SoapFault, asEwsError } from './errors.js';
 import { KNOWN_EWS_OPERATIONS } from './known-operations.js';
-import { respond, type RequestContext } from './operation.js';
+import { isStreaming, respond, type RequestContext, type StreamingAnswer } from './operation.js';
 import { operations } from './registry.js';
 
 export interface DispatchResult {
   status: number;
   body: string;
+  /** Set for streaming answers; `body` is then empty. */
+  stream?: StreamingAnswer;
   operation: string;
   /** The error code, when the request as a whole failed (for the log). */
   error?: string;
@@ -46,8 +48,9 @@ export async function dispatch(request: SoapRequest, ctx: RequestContext, onUnex
   const op = operations.get(name);
   if (!op) return errorResponse(request, new EwsError('ErrorInvalidOperation', `The operation ${name} is not supported by this server yet.`));
   try {
-    const body = await op.handle(el, ctx);
-    return { status: 200, body: renderEnvelope(body, request.soapVersion), operation: name };
+    const answer = await op.handle(el, ctx);
+    if (isStreaming(answer)) return { status: 200, body: '', stream: answer, operation: name };
+    return { status: 200, body: renderEnvelope(answer, request.soapVersion), operation: name };
   } catch (e) {
     if (e instanceof SoapFault) return faultResponse(e, request.soapVersion, name);
     const err = asEwsError(e);

@@ -28,10 +28,32 @@ export interface RequestContext {
   stateSecret: Buffer;
 }
 
+/**
+ * An answer that stays open (GetStreamingEvents): `run` sends one SOAP envelope per
+ * `send` on a chunked response until it calls `end` or the client goes away (`closed`).
+ * The backend session is released before `run` starts: a waiting client holds no backend.
+ */
+export interface StreamingAnswer {
+  readonly streaming: true;
+  run(out: StreamOut): Promise<void>;
+}
+
+export interface StreamOut {
+  send(body: Xml): void;
+  end(): void;
+  /** Resolves when the client disconnects or `end` was called. */
+  readonly closed: Promise<void>;
+  readonly isClosed: () => boolean;
+}
+
 export interface Operation {
   /** The SOAP element name, e.g. "GetFolder". */
   readonly name: string;
-  handle(request: Element, ctx: RequestContext): Promise<Xml>;
+  handle(request: Element, ctx: RequestContext): Promise<Xml | StreamingAnswer>;
+}
+
+export function isStreaming(a: Xml | StreamingAnswer): a is StreamingAnswer {
+  return (a as StreamingAnswer).streaming === true;
 }
 
 /** One item's outcome: its content on success, an EwsError on failure, or a warning with content. */

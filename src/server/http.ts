@@ -8,10 +8,11 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Config } from '../config.js';
-import { parseSoapRequest, type SoapRequest } from '../soap/envelope.js';
+import { parseSoapRequest, renderEnvelope, type SoapRequest, type SoapVersion } from '../soap/envelope.js';
+import type { Xml } from '../soap/xml.js';
 import { dispatch, errorResponse, faultResponse, type DispatchResult } from '../ews/dispatch.js';
 import { SoapFault, storeUnavailable } from '../ews/errors.js';
-import type { AuthenticatedUser } from '../ews/operation.js';
+import type { AuthenticatedUser, StreamingAnswer } from '../ews/operation.js';
 import { operationNames } from '../ews/registry.js';
 import { BackendAuthError, BackendUnavailableError } from '../ports/mail-store.js';
 import { answerJsonAutodiscover, answerPoxAutodiscover, answerPoxAutodiscoverGet, answerSoapAutodiscover, type AutodiscoverAnswer } from '../autodiscover/index.js';
@@ -130,6 +131,12 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
     } finally {
       if (auth !== 'unavailable') auth.open.release();
     }
+    if (result.stream) {
+      log.info('ews stream opened', { user, op: result.operation });
+      await runStream(res, result.stream, request!.soapVersion, log);
+      log.info('ews stream closed', { user, op: result.operation, ms: Date.now() - started });
+      return;
+    }
     sendXml(res, result.status, result.body);
     log.info('ews', { user, op: result.operation, status: result.status, error: result.error, ms: Date.now() - started });
   };
@@ -245,6 +252,39 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
       await mailboxes.close();
     },
   };
+}
+
+/** A chunked response carrying one SOAP envelope per event batch, as Exchange streams them. */
+async function runStream(res: ServerResponse, answer: StreamingAnswer, soapVersion: SoapVersion, log: Logger): Promise<void> {
+  res.writeHead(200, { 'Content-Type': XML_CONTENT_TYPE, 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
+  res.flushHeaders();
+  let closed = false;
+  let resolveClosed!: () => void;
+  const closedPromise = new Promise<void>((r) => (resolveClosed = r));
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    resolveClosed();
+  };
+  res.on('close', close);
+  const out = {
+    send(body: Xml) {
+      if (!closed) res.write(renderEnvelope(body, soapVersion));
+    },
+    end() {
+      if (!closed) res.end();
+      close();
+    },
+    closed: closedPromise,
+    isClosed: () => closed,
+  };
+  try {
+    await answer.run(out);
+  } catch (e) {
+    log.error('stream failed', { error: (e as Error)?.stack ?? String(e) });
+  } finally {
+    out.end();
+  }
 }
 
 function isRead(req: IncomingMessage): boolean {
