@@ -287,6 +287,32 @@ describe('CreateItem', () => {
     assert.deepEqual(all(got.doc, 'FileAttachment').map((a) => text(a, 'Name')), ['notes.txt']);
   });
 
+  test('UpdateItem of content rebuilds the message and answers the new id; flags survive', async () => {
+    const raw = Buffer.from('From: Me <' + user.email + '>\r\nTo: a@example.test\r\nSubject: before\r\nMessage-ID: <edit1@example.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nfirst text\r\n');
+    const created = await ews(tg, user, `<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:Message><t:MimeContent>${raw.toString('base64')}</t:MimeContent><t:IsRead>true</t:IsRead></t:Message></m:Items></m:CreateItem>`);
+    const oldId = one(created.doc, 'ItemId').getAttribute('Id')!;
+    const r = await ews(
+      tg,
+      user,
+      `<m:UpdateItem ConflictResolution="AlwaysOverwrite" MessageDisposition="SaveOnly"><m:ItemChanges><t:ItemChange>${iid(oldId)}<t:Updates>` +
+        `<t:SetItemField><t:FieldURI FieldURI="item:Subject"/><t:Message><t:Subject>after ✓</t:Subject></t:Message></t:SetItemField>` +
+        `<t:AppendToItemField><t:FieldURI FieldURI="message:ToRecipients"/><t:Message><t:ToRecipients><t:Mailbox><t:EmailAddress>b@example.test</t:EmailAddress></t:Mailbox></t:ToRecipients></t:Message></t:AppendToItemField>` +
+        `<t:SetItemField><t:FieldURI FieldURI="item:Flag"/><t:Message><t:Flag><t:FlagStatus>Flagged</t:FlagStatus></t:Flag></t:Message></t:SetItemField>` +
+        `</t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>`,
+    );
+    assert.deepEqual(codes(r.doc), ['NoError'], r.text.slice(0, 1500));
+    const newId = one(r.doc, 'ItemId').getAttribute('Id')!;
+    assert.notEqual(newId, oldId);
+    const got = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:Flag"/><t:FieldURI FieldURI="message:InternetMessageId"/></t:AdditionalProperties></m:ItemShape><m:ItemIds>${iid(newId)}${iid(oldId)}</m:ItemIds></m:GetItem>`);
+    assert.deepEqual(codes(got.doc), ['NoError', 'ErrorItemNotFound']);
+    assert.equal(text(got.doc, 'Subject'), 'after ✓');
+    assert.deepEqual(all(one(got.doc, 'ToRecipients'), 'EmailAddress').map((e) => e.textContent), ['a@example.test', 'b@example.test']);
+    assert.equal(text(got.doc, 'IsRead'), 'true');
+    assert.equal(text(got.doc, 'FlagStatus'), 'Flagged');
+    assert.equal(text(got.doc, 'InternetMessageId'), '<edit1@example.test>');
+    assert.match(text(got.doc, 'Body')!, /first text/);
+  });
+
   test('a message without MessageDisposition is refused as Exchange does', async () => {
     const r = await ews(tg, user, `<m:CreateItem><m:Items><t:Message><t:Subject>x</t:Subject></t:Message></m:Items></m:CreateItem>`);
     assert.deepEqual(codes(r.doc), ['ErrorMessageDispositionRequired']);

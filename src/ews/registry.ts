@@ -20,6 +20,7 @@ import { EmptyFolder } from './operations/EmptyFolder.js';
 import { FindFolder } from './operations/FindFolder.js';
 import { GetFolder } from './operations/GetFolder.js';
 import { MoveFolder } from './operations/MoveFolder.js';
+import { SendItem } from './operations/SendItem.js';
 import { SyncFolderHierarchy } from './operations/SyncFolderHierarchy.js';
 import { UpdateFolder } from './operations/UpdateFolder.js';
 
@@ -40,6 +41,7 @@ const OPERATIONS: readonly Operation[] = [
   MarkAllItemsAsRead,
   MoveFolder,
   MoveItem,
+  SendItem,
   SyncFolderHierarchy,
   SyncFolderItems,
   UpdateFolder,

@@ -1,16 +1,13 @@
 // CreateItem for messages: SaveOnly APPENDs into SavedItemFolderId (Drafts by
 // default); SendOnly and SendAndSaveCopy hand the message to the MTA and, for the
 // latter, keep the copy in Sent Items. A message the MTA does not take is kept
-// in Drafts and the answer says so: nothing is dropped silently.
+// in Drafts and the answer says so (items/send.ts): nothing is dropped silently.
 import { NS, attr, child, elementChildren, textOf, x, type Element } from '../../soap/xml.js';
 import { EwsError, schemaViolation } from '../errors.js';
-import { eachItem, ok, respond, type Operation, type RequestContext } from '../operation.js';
+import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
-import type { EwsFolder } from '../folders/tree.js';
 import { composeFromItem } from '../items/message-input.js';
-import { encodeItemId } from '../items/item-id.js';
-import { prepareOutgoing } from '../items/outgoing.js';
-import { SubmissionError } from '../../ports/submission.js';
+import { appendTo, sendMessage } from '../items/send.js';
 import { parsePropertyPath } from '../properties/path.js';
 
 type Disposition = 'SaveOnly' | 'SendOnly' | 'SendAndSaveCopy';
@@ -35,36 +32,16 @@ export const CreateItem: Operation = {
       if (disposition === 'SaveOnly') {
         const folder = saved ?? tree.distinguishedFolder('drafts')!;
         const draftFlags = flags.explicit ? flags.flags : folder.distinguishedId === 'drafts' ? ['\\Draft', ...flags.flags] : flags.flags;
-        const id = await append(ctx, folder, raw, draftFlags);
+        const id = await appendTo(ctx, folder, raw, draftFlags);
         return ok(x('m:Items', null, x('t:Message', null, id)));
       }
-      const out = prepareOutgoing(raw, { extraBcc, domain: ctx.user.email.split('@')[1] ?? 'localhost' });
-      if (!out.recipients.length) throw new EwsError('ErrorInvalidRecipients', 'At least one recipient is required.');
-      try {
-        await ctx.mailbox.submission.send({ from: out.from ?? ctx.user.email, to: out.recipients, raw: out.wire });
-      } catch (e) {
-        if (!(e instanceof SubmissionError)) throw e;
-        const drafts = tree.distinguishedFolder('drafts');
-        if (drafts?.mail) await append(ctx, drafts, out.stored, ['\\Draft']);
-        throw new EwsError('ErrorMessageSubmissionBlocked', `${e.message} The message was not sent; it is kept in Drafts.`);
-      }
-      if (disposition === 'SendAndSaveCopy') {
-        const folder = saved ?? tree.distinguishedFolder('sentitems')!;
-        await append(ctx, folder, out.stored, ['\\Seen']);
-      }
+      const copyTo = disposition === 'SendAndSaveCopy' ? (saved ?? tree.distinguishedFolder('sentitems')) : undefined;
+      await sendMessage(ctx, tree, raw, { extraBcc, saveCopyTo: copyTo });
       return ok(x('m:Items', null));
     });
     return respond('CreateItem', results);
   },
 };
-
-async function append(ctx: RequestContext, folder: EwsFolder, raw: Buffer, flags: string[]) {
-  if (!folder.mail?.selectable) throw new EwsError('ErrorInvalidOperation', `Messages cannot be saved in "${folder.displayName}".`);
-  const res = await ctx.mailbox.mail.appendMessage(folder.mail.path, raw, flags);
-  if (!res.uid || !res.uidValidity) return undefined;
-  const ref = folder.ref.kind === 'mail' ? folder.ref : { kind: 'mail' as const, path: folder.mail.path };
-  return x('t:ItemId', { Id: encodeItemId({ folder: ref, uidValidity: res.uidValidity, uid: res.uid }), ChangeKey: 'CQAAAA==' });
-}
 
 /** IMAP flags from IsRead, Flag, Categories and PR_MESSAGE_FLAGS (Thunderbird sends 3591 = 0x0E07). */
 function flagsOf(item: Element): { flags: string[]; explicit: boolean } {

@@ -1,12 +1,18 @@
-// UpdateItem on mail: flag-only changes are IMAP STORE; a stale ChangeKey with
-// NeverOverwrite answers ErrorIrresolvableConflict, as Exchange does.
-import { NS, attr, child, elementChildren, x } from '../../soap/xml.js';
+// UpdateItem on mail. Flag-only changes are IMAP STORE; content changes rebuild
+// the MIME, APPEND it and remove the old copy, answering the new ItemId; with
+// SendOnly / SendAndSaveCopy the result is sent (how Outlook for Mac sends
+// drafts). A stale ChangeKey with NeverOverwrite answers ErrorIrresolvableConflict.
+import { NS, attr, child, elementChildren, x, type Xml } from '../../soap/xml.js';
+import { composeMessage } from '../../convert/compose.js';
+import { readMessage } from '../../convert/message-properties.js';
 import { EwsError, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
-import { loadTree, messagesChild } from '../folders/request.js';
+import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
 import { applyFlagUpdate, flagChanges, type FlagEdit } from '../items/flag-updates.js';
 import { changeKeyOf } from '../items/item-id.js';
+import { applyContentUpdate, composeInputOf } from '../items/message-edit.js';
 import { itemNotFound, resolveItem } from '../items/request.js';
+import { appendTo, sendMessage } from '../items/send.js';
 import { parsePropertyPath } from '../properties/path.js';
 
 export const UpdateItem: Operation = {
@@ -14,24 +20,30 @@ export const UpdateItem: Operation = {
   async handle(req, ctx) {
     const conflict = attr(req, 'ConflictResolution') ?? 'AutoResolve';
     if (!['NeverOverwrite', 'AutoResolve', 'AlwaysOverwrite'].includes(conflict)) throw schemaViolation(`ConflictResolution "${conflict}" is not valid.`);
+    const disposition = attr(req, 'MessageDisposition') ?? 'SaveOnly';
+    if (!['SaveOnly', 'SendOnly', 'SendAndSaveCopy'].includes(disposition)) throw schemaViolation(`MessageDisposition "${disposition}" is not valid.`);
     const changes = elementChildren(messagesChild(req, 'ItemChanges') ?? (() => { throw schemaViolation('ItemChanges is required.'); })());
     const store = ctx.mailbox.mail;
     const tree = await loadTree(ctx);
+    const savedEl = messagesChild(req, 'SavedItemFolderId');
+    const saved = savedEl ? tree.resolve(parseSingleFolderId(savedEl, 'SavedItemFolderId'), ownAddresses(ctx)) : undefined;
     const results = await eachItem(changes, async (change) => {
       const idEl = child(change, NS.types, 'ItemId');
       const id = attr(idEl, 'Id');
       if (!id) throw schemaViolation('ItemChange needs an ItemId.');
       const { ref, folder } = resolveItem(tree, { id, changeKey: attr(idEl, 'ChangeKey') });
+      const path = folder.mail!.path;
+      const updates = elementChildren(child(change, NS.types, 'Updates') ?? (() => { throw schemaViolation('ItemChange needs Updates.'); })());
       const edit: FlagEdit = { add: [], remove: [] };
-      for (const update of elementChildren(child(change, NS.types, 'Updates') ?? (() => { throw schemaViolation('ItemChange needs Updates.'); })())) {
+      const contentUpdates: { kind: string; path: ReturnType<typeof parsePropertyPath>; el: (typeof updates)[number] }[] = [];
+      for (const update of updates) {
         const pathEl = elementChildren(update)[0];
         if (!pathEl) throw schemaViolation(`${update.localName} needs a property path.`);
-        if (!applyFlagUpdate(edit, update.localName ?? '', parsePropertyPath(pathEl), update)) {
-          throw new EwsError('ErrorInvalidPropertySet', 'Only read state, flags, categories and verbs can be changed on a stored message here.');
-        }
+        const prop = parsePropertyPath(pathEl);
+        if (!applyFlagUpdate(edit, update.localName ?? '', prop, update)) contentUpdates.push({ kind: update.localName ?? '', path: prop, el: update });
       }
-      const path = folder.mail!.path;
-      const { messages } = await store.fetchMessages(path, [ref.uid], { flags: true });
+      const needSource = contentUpdates.length > 0 || disposition !== 'SaveOnly';
+      const { messages } = await store.fetchMessages(path, [ref.uid], { flags: true, source: needSource });
       const current = messages[0];
       if (!current) throw itemNotFound();
       const sentKey = attr(idEl, 'ChangeKey');
@@ -39,13 +51,35 @@ export const UpdateItem: Operation = {
         throw new EwsError('ErrorIrresolvableConflict', 'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.');
       }
       const { add, remove } = flagChanges(edit, current.flags);
-      if (add.length) await store.changeFlags(path, [ref.uid], { op: 'add', flags: add });
-      if (remove.length) await store.changeFlags(path, [ref.uid], { op: 'remove', flags: remove });
-      const after = add.length || remove.length ? (await store.fetchMessages(path, [ref.uid], { flags: true })).messages[0] ?? current : current;
-      return ok(
-        x('m:Items', null, x('t:Message', null, x('t:ItemId', { Id: id, ChangeKey: changeKeyOf(after.modseq, after.uid) }))),
-        x('m:ConflictResults', null, x('t:Count', null, '0')),
-      );
+      let raw = current.source;
+      let itemId: Xml | undefined;
+      if (contentUpdates.length) {
+        const input = composeInputOf(await readMessage(current.source!, { smime: 'transparent' }));
+        for (const u of contentUpdates) {
+          if (!applyContentUpdate(input, u.kind, u.path, u.el, ctx.user)) {
+            throw new EwsError('ErrorInvalidPropertySet', `${u.path.kind === 'field' ? u.path.uri : 'This property'} cannot be changed on a stored message here.`);
+          }
+        }
+        raw = await composeMessage(input);
+        if (disposition === 'SaveOnly') {
+          const flags = [...new Set([...current.flags, ...add])].filter((f) => !remove.includes(f) && f !== '\\Recent');
+          itemId = await appendTo(ctx, folder, raw, flags);
+          await store.deleteMessages(path, [ref.uid]);
+        }
+      } else {
+        if (add.length) await store.changeFlags(path, [ref.uid], { op: 'add', flags: add });
+        if (remove.length) await store.changeFlags(path, [ref.uid], { op: 'remove', flags: remove });
+        if (disposition === 'SaveOnly') {
+          const after = add.length || remove.length ? ((await store.fetchMessages(path, [ref.uid], { flags: true })).messages[0] ?? current) : current;
+          itemId = x('t:ItemId', { Id: id, ChangeKey: changeKeyOf(after.modseq, after.uid) });
+        }
+      }
+      if (disposition !== 'SaveOnly') {
+        const copyTo = disposition === 'SendAndSaveCopy' ? (saved ?? tree.distinguishedFolder('sentitems')) : undefined;
+        await sendMessage(ctx, tree, raw!, { extraBcc: [], saveCopyTo: copyTo, draft: { folder, uid: ref.uid } });
+        return ok(x('m:Items', null), x('m:ConflictResults', null, x('t:Count', null, '0')));
+      }
+      return ok(x('m:Items', null, itemId ? x('t:Message', null, itemId) : undefined), x('m:ConflictResults', null, x('t:Count', null, '0')));
     });
     return respond('UpdateItem', results);
   },

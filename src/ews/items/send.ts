@@ -1,0 +1,43 @@
+// Sending a message, shared by CreateItem, UpdateItem (Outlook for Mac sends
+// drafts that way) and SendItem: hand it to the MTA, keep the Sent copy where
+// asked, and never lose it: when the MTA does not take it, it stays in (or goes
+// to) Drafts and the answer says so.
+import { x, type Xml } from '../../soap/xml.js';
+import { SubmissionError } from '../../ports/submission.js';
+import { EwsError } from '../errors.js';
+import type { RequestContext } from '../operation.js';
+import type { EwsFolder, FolderTree } from '../folders/tree.js';
+import { encodeItemId } from './item-id.js';
+import { prepareOutgoing } from './outgoing.js';
+
+export async function appendTo(ctx: RequestContext, folder: EwsFolder, raw: Buffer, flags: string[]): Promise<Xml | undefined> {
+  if (!folder.mail?.selectable) throw new EwsError('ErrorInvalidOperation', `Messages cannot be saved in "${folder.displayName}".`);
+  const res = await ctx.mailbox.mail.appendMessage(folder.mail.path, raw, flags);
+  if (!res.uid || !res.uidValidity) return undefined;
+  const ref = folder.ref.kind === 'mail' ? folder.ref : { kind: 'mail' as const, path: folder.mail.path };
+  return x('t:ItemId', { Id: encodeItemId({ folder: ref, uidValidity: res.uidValidity, uid: res.uid }), ChangeKey: 'CQAAAA==' });
+}
+
+export interface SendOptions {
+  /** Bcc recipients given as properties only (not in the MIME). */
+  extraBcc: string[];
+  /** Where the Sent copy goes; undefined for SendOnly. */
+  saveCopyTo?: EwsFolder;
+  /** The stored draft this message came from, removed once sent. */
+  draft?: { folder: EwsFolder; uid: number };
+}
+
+export async function sendMessage(ctx: RequestContext, tree: FolderTree, raw: Buffer, opts: SendOptions): Promise<void> {
+  const out = prepareOutgoing(raw, { extraBcc: opts.extraBcc, domain: ctx.user.email.split('@')[1] ?? 'localhost' });
+  if (!out.recipients.length) throw new EwsError('ErrorInvalidRecipients', 'At least one recipient is required.');
+  try {
+    await ctx.mailbox.submission.send({ from: out.from ?? ctx.user.email, to: out.recipients, raw: out.wire });
+  } catch (e) {
+    if (!(e instanceof SubmissionError)) throw e;
+    const drafts = tree.distinguishedFolder('drafts');
+    if (!opts.draft && drafts?.mail) await appendTo(ctx, drafts, out.stored, ['\\Draft']);
+    throw new EwsError('ErrorMessageSubmissionBlocked', `${e.message} The message was not sent; it is kept in Drafts.`);
+  }
+  if (opts.saveCopyTo) await appendTo(ctx, opts.saveCopyTo, out.stored, ['\\Seen']);
+  if (opts.draft?.folder.mail) await ctx.mailbox.mail.deleteMessages(opts.draft.folder.mail.path, [opts.draft.uid]);
+}
