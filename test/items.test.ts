@@ -313,6 +313,31 @@ describe('CreateItem', () => {
     assert.match(text(got.doc, 'Body')!, /first text/);
   });
 
+  test('ReplyAllToItem (Outlook for Mac nests a whole Message) saves a threaded draft with the original quoted', async () => {
+    const items = await uidOrderedIds();
+    const uid = seeded.mail!.inbox.find((s) => s.file === '06-reply-thread.eml')!.uid;
+    const refId = items.find((i) => i.uid === uid)!.id;
+    const orig = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="message:InternetMessageId"/></t:AdditionalProperties></m:ItemShape><m:ItemIds>${iid(refId)}</m:ItemIds></m:GetItem>`);
+    const r = await ews(
+      tg,
+      user,
+      `<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:ReplyAllToItem><t:Message><t:Body BodyType="HTML">&lt;p&gt;Sounds good&lt;/p&gt;</t:Body></t:Message><t:ReferenceItemId Id="${refId}"/></t:ReplyAllToItem></m:Items></m:CreateItem>`,
+    );
+    assert.deepEqual(codes(r.doc), ['NoError'], r.text.slice(0, 1500));
+    const draftId = one(r.doc, 'ItemId').getAttribute('Id')!;
+    const got = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape></m:ItemShape><m:ItemIds>${iid(draftId)}</m:ItemIds></m:GetItem>`);
+    const origSubject = text(orig.doc, 'Subject')!;
+    assert.equal(text(got.doc, 'Subject'), /^re:/i.test(origSubject) ? origSubject : `RE: ${origSubject}`, 'no second prefix');
+    assert.equal(text(got.doc, 'InReplyTo'), text(orig.doc, 'InternetMessageId'));
+    const replyTo = all(one(orig.doc, 'ReplyTo'), 'EmailAddress').map((e) => e.textContent);
+    const to = all(one(got.doc, 'ToRecipients'), 'EmailAddress').map((e) => e.textContent);
+    assert.equal(to[0], replyTo[0]);
+    assert.ok(!to.includes(user.email));
+    const body = text(got.doc, 'Body')!;
+    assert.match(body, /Sounds good/);
+    assert.match(body, /<hr>/);
+  });
+
   test('a message without MessageDisposition is refused as Exchange does', async () => {
     const r = await ews(tg, user, `<m:CreateItem><m:Items><t:Message><t:Subject>x</t:Subject></t:Message></m:Items></m:CreateItem>`);
     assert.deepEqual(codes(r.doc), ['ErrorMessageDispositionRequired']);

@@ -8,6 +8,7 @@ import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
 import { composeFromItem } from '../items/message-input.js';
 import { appendTo, sendMessage } from '../items/send.js';
+import { buildResponse, isResponseObject } from '../items/response-objects.js';
 import { parsePropertyPath } from '../properties/path.js';
 
 type Disposition = 'SaveOnly' | 'SendOnly' | 'SendAndSaveCopy';
@@ -22,6 +23,21 @@ export const CreateItem: Operation = {
     const savedEl = messagesChild(req, 'SavedItemFolderId');
     const saved = savedEl ? tree.resolve(parseSingleFolderId(savedEl, 'SavedItemFolderId'), ownAddresses(ctx)) : undefined;
     const results = await eachItem(items, async (item) => {
+      if (isResponseObject(item)) {
+        if (!disposition) throw new EwsError('ErrorMessageDispositionRequired', 'MessageDisposition is required for this operation.');
+        const built = await buildResponse(ctx, tree, item);
+        let result;
+        if (disposition === 'SaveOnly') {
+          const id = await appendTo(ctx, saved ?? tree.distinguishedFolder('drafts')!, built.raw, ['\\Draft', '\\Seen']);
+          result = ok(x('m:Items', null, x('t:Message', null, id)));
+        } else {
+          const copyTo = disposition === 'SendAndSaveCopy' ? (saved ?? tree.distinguishedFolder('sentitems')) : undefined;
+          await sendMessage(ctx, tree, built.raw, { extraBcc: built.extraBcc, saveCopyTo: copyTo });
+          await ctx.mailbox.mail.changeFlags(built.original.folder.mail!.path, [built.original.uid], { op: 'add', flags: [built.flag] });
+          result = ok(x('m:Items', null));
+        }
+        return result;
+      }
       if (item.localName !== 'Message') throw new EwsError('ErrorInvalidOperation', `Creating ${item.localName} items is not supported by this server yet.`);
       if (!disposition) throw new EwsError('ErrorMessageDispositionRequired', 'MessageDisposition is required for this operation.');
       const mimeText = textOf(child(item, NS.types, 'MimeContent'))?.replace(/\s+/g, '');
