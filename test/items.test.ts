@@ -246,6 +246,39 @@ describe('changing items', () => {
     assert.deepEqual(codes(again.doc), ['ErrorItemNotFound']);
   });
 
+  test('MarkAsJunk sets $Junk and moves to Junk Email, answering the moved id', async () => {
+    const items = await uidOrderedIds();
+    const last = items[items.length - 1];
+    const r = await ews(tg, user, `<m:MarkAsJunk IsJunk="true" MoveItem="true"><m:ItemIds>${iid(last.id)}</m:ItemIds></m:MarkAsJunk>`);
+    assert.deepEqual(codes(r.doc), ['NoError']);
+    const moved = one(r.doc, 'MovedItemId', M).getAttribute('Id')!;
+    const junk = await uidOrderedIds(did('junkemail'));
+    assert.deepEqual(junk.map((i) => i.id), [moved]);
+    const flags = await withImap(tg.backends, user, async (c) => {
+      await c.mailboxOpen('Junk');
+      for await (const m of c.fetch('1:*', { uid: true, flags: true })) return m.flags!;
+      return new Set<string>();
+    });
+    assert.ok(flags.has('$Junk'));
+    const back = await ews(tg, user, `<m:MarkAsJunk IsJunk="false" MoveItem="true"><m:ItemIds>${iid(moved)}</m:ItemIds></m:MarkAsJunk>`);
+    assert.deepEqual(codes(back.doc), ['NoError']);
+    assert.equal((await uidOrderedIds(did('junkemail'))).length, 0);
+  });
+
+  test('ExportItems gives the RFC 822 bytes; UploadItems puts them back as a new item', async () => {
+    const items = await uidOrderedIds();
+    const r = await ews(tg, user, `<m:ExportItems><m:ItemIds>${iid(items[0].id)}</m:ItemIds></m:ExportItems>`);
+    assert.deepEqual(codes(r.doc), ['NoError']);
+    const data = text(r.doc, 'Data', M)!;
+    const drafts = await ews(tg, user, `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds>${did('archive')}</m:FolderIds></m:GetFolder>`);
+    const archiveId = one(drafts.doc, 'FolderId').getAttribute('Id')!;
+    const up = await ews(tg, user, `<m:UploadItems><m:Items><t:Item CreateAction="CreateNew"><t:ParentFolderId Id="${archiveId}"/><t:Data>${data}</t:Data></t:Item></m:Items></m:UploadItems>`);
+    assert.deepEqual(codes(up.doc), ['NoError'], up.text.slice(0, 1000));
+    const newId = one(up.doc, 'ItemId', M).getAttribute('Id')!;
+    const got = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:IncludeMimeContent>true</t:IncludeMimeContent></m:ItemShape><m:ItemIds>${iid(newId)}</m:ItemIds></m:GetItem>`);
+    assert.equal(text(got.doc, 'MimeContent'), data);
+  });
+
   test('MarkAllItemsAsRead marks the folder read', async () => {
     const r = await ews(tg, user, `<m:MarkAllItemsAsRead><m:ReadFlag>true</m:ReadFlag><m:SuppressReadReceipts>true</m:SuppressReadReceipts><m:FolderIds>${did('inbox')}</m:FolderIds></m:MarkAllItemsAsRead>`);
     assert.deepEqual(codes(r.doc), ['NoError']);

@@ -6,8 +6,8 @@
 
 import { parseAddressHeader, simpleParser, type Attachment as MpAttachment, type ParsedMail, type StructuredHeader } from 'mailparser';
 import { htmlToText } from './body.js';
-import { decodeCharset, decodeHeaderBytes, headerValue, headerValues, normalizeMessageId, parseStructuredValue, type HeaderField } from './mime-headers.js';
-import { parseMimeStructure, type MimeEntity } from './mime-structure.js';
+import { decodeCharset, decodeHeaderBytes, headerValue, headerValues, normalizeMessageId, type HeaderField } from './mime-headers.js';
+import { decodeEntityBody, parseMimeStructure, type MimeEntity } from './mime-structure.js';
 
 export interface MailAddress {
   name?: string;
@@ -264,7 +264,7 @@ export function readCategories(fields: HeaderField[]): string[] {
 export function makePreview(text: string): string {
   const collapsed = text.replace(/\s+/g, ' ').trim();
   const cps = Array.from(collapsed);
-  return cps.length <= PREVIEW_LENGTH ? collapsed : cps.slice(0, PREVIEW_LENGTH).join('');
+  return cps.length <= PREVIEW_LENGTH ? collapsed : cps.slice(0, PREVIEW_LENGTH).join('').trimEnd();
 }
 
 // ---------------------------------------------------------------------------
@@ -286,6 +286,16 @@ function topLevelLeaves(root: MimeEntity): Leaf[] {
   return out;
 }
 
+const MP_TEXT_TYPES = new Set(['text/plain', 'text/html', 'message/delivery-status']);
+
+/** mailparser's rule: every leaf but text/plain, text/html (and delivery status) shown inline is an attachment. */
+function looksLikeMpAttachment(e: MimeEntity): boolean {
+  if (e.contentType.startsWith('multipart/')) return false;
+  let disposition = e.disposition;
+  if (disposition && disposition !== 'attachment' && disposition !== 'inline') disposition = 'attachment';
+  return !MP_TEXT_TYPES.has(e.contentType) || (disposition ?? 'inline') !== 'inline';
+}
+
 function mpContentType(a: MpAttachment): string {
   const h = a.headers.get('content-type') as StructuredHeader | StructuredHeader[] | undefined;
   const v = Array.isArray(h) ? h[0]?.value : h?.value;
@@ -304,6 +314,29 @@ const EXT_BY_TYPE: Record<string, string> = {
   'message/rfc822': 'eml',
   'message/global': 'eml',
 };
+
+/** Attachments read from our own tree, in mailparser's shape, for when mailparser failed. */
+function fallbackAttachments(raw: Buffer, root: MimeEntity): MpAttachment[] {
+  return topLevelLeaves(root)
+    .filter((l) => looksLikeMpAttachment(l.entity))
+    .map(({ entity: e }) => {
+      const content = decodeEntityBody(raw, e);
+      const headers = new Map([['content-type', { value: e.contentType, params: e.params }]]);
+      return {
+        type: 'attachment',
+        content,
+        contentType: e.contentType,
+        partId: e.part,
+        release: null,
+        filename: e.dispositionParams.filename ?? e.params.name,
+        contentDisposition: e.disposition,
+        cid: e.contentId,
+        headers,
+        checksum: '',
+        size: content.length,
+      } as MpAttachment;
+    });
+}
 
 function calendarItemClass(cal: CalendarPart): string | undefined {
   switch (cal.method) {
@@ -372,28 +405,36 @@ export async function readMessage(raw: Buffer, options: ReadMessageOptions = {})
   // --- text and HTML
   let textBody = mp?.text || undefined;
   let htmlBody = typeof mp?.html === 'string' && mp.html ? mp.html : undefined;
+  if (!mp) {
+    // mailparser gave up (more than 1000 parts, a stream error): read the first bodies ourselves
+    const bodies = topLevelLeaves(root).filter((l) => !looksLikeMpAttachment(l.entity));
+    const decode = (e: MimeEntity) => {
+      const bytes = decodeEntityBody(raw, e);
+      return decodeCharset(bytes, e.params.charset ?? 'utf-8') ?? bytes.toString('utf8');
+    };
+    const t = bodies.find((l) => l.entity.contentType === 'text/plain');
+    const h = bodies.find((l) => l.entity.contentType === 'text/html');
+    textBody = t ? decode(t.entity) || undefined : undefined;
+    htmlBody = h ? decode(h.entity) || undefined : undefined;
+  }
 
-  // --- attachments: mailparser's, matched to our part numbers
-  const leaves = topLevelLeaves(root);
-  const used = new Set<MimeEntity>();
+  // --- attachments: mailparser's, matched to our part numbers. mailparser lists,
+  // in document order, the leaf parts that are not inline text bodies; the same
+  // rule over our tree gives the same sequence.
+  const candidates = topLevelLeaves(root).filter((l) => looksLikeMpAttachment(l.entity));
   let cursor = 0;
   const matchLeaf = (a: MpAttachment): Leaf | undefined => {
     const ct = mpContentType(a) || 'text/plain';
-    for (let k = cursor; k < leaves.length; k++) {
-      if (!used.has(leaves[k].entity) && leaves[k].entity.contentType === ct) {
-        cursor = k + 1;
-        return leaves[k];
-      }
+    const next = candidates[cursor];
+    if (next && (next.entity.contentType === ct || !a.partId || next.entity.part === a.partId)) {
+      cursor++;
+      return next;
     }
-    if (a.partId) {
-      const byId = leaves.find((l) => l.entity.part === a.partId && !used.has(l.entity));
-      if (byId) return byId;
-    }
-    for (let k = cursor; k < leaves.length; k++) {
-      if (!used.has(leaves[k].entity)) {
-        cursor = k + 1;
-        return leaves[k];
-      }
+    // the two parsers split this message differently: trust mailparser's own number
+    const k = candidates.findIndex((l, i) => i >= cursor && l.entity.part === a.partId);
+    if (k >= 0) {
+      cursor = k + 1;
+      return candidates[k];
     }
     return undefined;
   };
@@ -402,15 +443,15 @@ export async function readMessage(raw: Buffer, options: ReadMessageOptions = {})
   let attachments: ParsedAttachment[] = [];
   let calendar: CalendarPart | undefined;
   let counter = 0;
-  for (const a of mp?.attachments ?? []) {
+  for (const a of mp?.attachments ?? fallbackAttachments(raw, root)) {
     const leaf = matchLeaf(a);
-    if (leaf) used.add(leaf.entity);
     const e = leaf?.entity;
     const id = e?.part ?? a.partId ?? String(attachments.length + 1);
     const contentType = (a.contentType || e?.contentType || 'application/octet-stream').toLowerCase();
 
     // the iMIP part of a meeting message is the meeting, not an attachment
-    if (contentType === 'text/calendar' && leaf?.parent?.contentType === 'multipart/alternative' && !calendar) {
+    // (an alternative of the body, or the whole message being text/calendar)
+    if (contentType === 'text/calendar' && leaf && (leaf.parent === undefined || leaf.parent.contentType === 'multipart/alternative') && !calendar) {
       const content = decodeCharset(a.content, e?.params.charset ?? 'utf-8') ?? a.content.toString('utf8');
       const method = (e?.params.method ?? /^METHOD:(.*)$/im.exec(content)?.[1] ?? '').trim().toUpperCase() || undefined;
       calendar = { id, method, content };
@@ -501,7 +542,3 @@ export async function readMessage(raw: Buffer, options: ReadMessageOptions = {})
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
-
-// re-exported so callers need one import for the structure helpers
-export { parseMimeStructure, type MimeEntity } from './mime-structure.js';
-export { parseStructuredValue, decodeEncodedWords, type HeaderField } from './mime-headers.js';

@@ -70,9 +70,12 @@ export function decodeHeaderBytes(bytes: Uint8Array): string {
   }
 }
 
-/** Removes header folding (CRLF or LF followed by whitespace). */
+/**
+ * Removes header folding: a line break with the whitespace run that follows it
+ * becomes one space (a folding tab is layout, not content).
+ */
 export function unfold(s: string): string {
-  return s.replace(/\r?\n(?=[ \t])/g, '').replace(/\r?\n/g, ' ');
+  return s.replace(/\r?\n[ \t]*/g, ' ');
 }
 
 // A field name as RFC 5322 defines it: printable US-ASCII except colon.

@@ -252,7 +252,10 @@ export function walkEntities(root: MimeEntity, visit: (e: MimeEntity, ancestors:
   if (root.message) walkEntities(root.message, visit, next);
 }
 
-/** The entity with that IMAP part number (the deepest one where a message and its multipart body share it). */
+/**
+ * The first entity in document order with that IMAP part number: for a
+ * message/rfc822 part N, the part itself (its multipart body shares N).
+ */
 export function findPart(root: MimeEntity, part: string): MimeEntity | undefined {
   let found: MimeEntity | undefined;
   walkEntities(root, (e) => {
@@ -264,4 +267,45 @@ export function findPart(root: MimeEntity, part: string): MimeEntity | undefined
 /** The raw bytes of an entity's body (still transfer-encoded). */
 export function entityBody(raw: Buffer, e: MimeEntity): Buffer {
   return raw.subarray(e.bodyStart, e.end);
+}
+
+/** Decodes quoted-printable bytes (soft line breaks removed, invalid escapes kept as written). */
+export function decodeQuotedPrintable(input: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(input.length);
+  let o = 0;
+  const hex = (c: number) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x41 && c <= 0x46 ? c - 0x37 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1);
+  for (let i = 0; i < input.length; i++) {
+    const c = input[i];
+    if (c !== 0x3d) {
+      out[o++] = c;
+      continue;
+    }
+    // soft line break: "=" then optional whitespace then (CR)LF
+    let j = i + 1;
+    while (j < input.length && (input[j] === SP || input[j] === HT)) j++;
+    if (j < input.length && input[j] === CR && input[j + 1] === LF) {
+      i = j + 1;
+      continue;
+    }
+    if (j < input.length && input[j] === LF) {
+      i = j;
+      continue;
+    }
+    if (j >= input.length) break;
+    const h1 = hex(input[i + 1] ?? -1);
+    const h2 = hex(input[i + 2] ?? -1);
+    if (h1 >= 0 && h2 >= 0) {
+      out[o++] = (h1 << 4) | h2;
+      i += 2;
+    } else out[o++] = c;
+  }
+  return out.subarray(0, o);
+}
+
+/** The decoded body of an entity (base64 and quoted-printable undone; other encodings as they are). */
+export function decodeEntityBody(raw: Buffer, e: MimeEntity): Buffer {
+  const body = raw.subarray(e.bodyStart, e.end);
+  if (e.transferEncoding === 'base64') return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
+  if (e.transferEncoding === 'quoted-printable') return decodeQuotedPrintable(body);
+  return Buffer.from(body);
 }

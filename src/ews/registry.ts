@@ -3,26 +3,29 @@
 // from this list, so it never advertises what is not here.
 import type { Operation } from './operation.js';
 import { ConvertId } from './operations/ConvertId.js';
-import { CopyItem } from './operations/CopyItem.js';
-import { DeleteItem } from './operations/DeleteItem.js';
-import { FindItem } from './operations/FindItem.js';
-import { GetAttachment } from './operations/GetAttachment.js';
-import { GetItem } from './operations/GetItem.js';
-import { MarkAllItemsAsRead } from './operations/MarkAllItemsAsRead.js';
-import { MoveItem } from './operations/MoveItem.js';
-import { SyncFolderItems } from './operations/SyncFolderItems.js';
-import { UpdateItem } from './operations/UpdateItem.js';
 import { CopyFolder } from './operations/CopyFolder.js';
+import { CopyItem } from './operations/CopyItem.js';
 import { CreateFolder } from './operations/CreateFolder.js';
 import { CreateItem } from './operations/CreateItem.js';
 import { DeleteFolder } from './operations/DeleteFolder.js';
+import { DeleteItem } from './operations/DeleteItem.js';
 import { EmptyFolder } from './operations/EmptyFolder.js';
+import { ExportItems } from './operations/ExportItems.js';
 import { FindFolder } from './operations/FindFolder.js';
+import { FindItem } from './operations/FindItem.js';
+import { GetAttachment } from './operations/GetAttachment.js';
 import { GetFolder } from './operations/GetFolder.js';
+import { GetItem } from './operations/GetItem.js';
+import { MarkAllItemsAsRead } from './operations/MarkAllItemsAsRead.js';
+import { MarkAsJunk } from './operations/MarkAsJunk.js';
 import { MoveFolder } from './operations/MoveFolder.js';
+import { MoveItem } from './operations/MoveItem.js';
 import { SendItem } from './operations/SendItem.js';
 import { SyncFolderHierarchy } from './operations/SyncFolderHierarchy.js';
+import { SyncFolderItems } from './operations/SyncFolderItems.js';
 import { UpdateFolder } from './operations/UpdateFolder.js';
+import { UpdateItem } from './operations/UpdateItem.js';
+import { UploadItems } from './operations/UploadItems.js';
 
 const OPERATIONS: readonly Operation[] = [
   ConvertId,
@@ -33,12 +36,14 @@ const OPERATIONS: readonly Operation[] = [
   DeleteFolder,
   DeleteItem,
   EmptyFolder,
+  ExportItems,
   FindFolder,
   FindItem,
   GetAttachment,
   GetFolder,
   GetItem,
   MarkAllItemsAsRead,
+  MarkAsJunk,
   MoveFolder,
   MoveItem,
   SendItem,
@@ -46,6 +51,7 @@ const OPERATIONS: readonly Operation[] = [
   SyncFolderItems,
   UpdateFolder,
   UpdateItem,
+  UploadItems,
 ];
 
 export const operations: ReadonlyMap<string, Operation> = new Map(OPERATIONS.map((op) => [op.name, op]));

@@ -95,6 +95,9 @@ export const MESSAGE_TYPES: readonly SchemaDef[] = [
   rm('FolderInfoResponseMessageType', [opt('Folders', 't:ArrayOfFoldersType')]),
   rm('FindFolderResponseMessageType', [opt('RootFolder', 't:FindFolderParentType')]),
   rm('ItemInfoResponseMessageType', [opt('Items', 't:ArrayOfRealItemsType')]),
+  rm('MarkAsJunkResponseMessageType', [opt('MovedItemId', 't:ItemIdType')]),
+  rm('ExportItemsResponseMessageType', [opt('ItemId', 't:ItemIdType'), opt('Data', 'xs:base64Binary')]),
+  rm('UploadItemsResponseMessageType', [opt('ItemId', 't:ItemIdType')]),
   rm('UpdateItemResponseMessageType', [opt('ConflictResults', 't:ConflictResultsType')], 'm:ItemInfoResponseMessageType'),
   rm('FindItemResponseMessageType', [opt('RootFolder', 't:FindItemParentType')]),
   rm('SyncFolderHierarchyResponseMessageType', [
@@ -389,6 +392,26 @@ const TABLE: readonly OperationSpec[] = [
     headers: IMR,
     request: [el('ReadFlag', 'xs:boolean'), el('SuppressReadReceipts', 'xs:boolean'), FOLDER_IDS],
     messageType: 'm:ResponseMessageType',
+  }),
+
+  op('MarkAsJunk', {
+    spec: 'MS-OXWSCORE 3.1.4.11',
+    headers: IMR,
+    request: [el('ItemIds', 't:NonEmptyArrayOfBaseItemIdsType')],
+    requestAttributes: [attr('IsJunk', 'xs:boolean', 'required'), attr('MoveItem', 'xs:boolean', 'required')],
+    messageType: 'm:MarkAsJunkResponseMessageType',
+  }),
+  op('ExportItems', {
+    spec: 'MS-OXWSBTRF 3.1.4.1',
+    headers: IMR,
+    request: [el('ItemIds', 't:NonEmptyArrayOfBaseItemIdsType')],
+    messageType: 'm:ExportItemsResponseMessageType',
+  }),
+  op('UploadItems', {
+    spec: 'MS-OXWSBTRF 3.1.4.2',
+    headers: IMR,
+    request: [el('Items', 't:NonEmptyArrayOfUploadItemsType')],
+    messageType: 'm:UploadItemsResponseMessageType',
   }),
 
   // ---- attachments [MS-OXWSATT]

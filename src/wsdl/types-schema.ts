@@ -491,6 +491,12 @@ export const TYPES_SCHEMA: readonly SchemaDef[] = [
   { kind: 'simple', name: 'DerivedItemIdType', minLength: 1 },
   complex('NonEmptyArrayOfBaseItemIdsType', { particles: [choice(ITEM_IDS, { max: 'unbounded' })] }),
   complex('ArrayOfBaseItemIdsType', { particles: [choice(ITEM_IDS, { min: 0, max: 'unbounded' })] }),
+  complex('UploadItemType', {
+    particles: [el('ParentFolderId', 't:FolderIdType'), opt('ItemId', 't:ItemIdType'), el('Data', 'xs:base64Binary')],
+    attributes: [attr('CreateAction', 't:CreateActionType', 'required'), attr('IsAssociated', 'xs:boolean')],
+  }),
+  enumType('CreateActionType', ['CreateNew', 'Update', 'UpdateOrCreate']),
+  complex('NonEmptyArrayOfUploadItemsType', { particles: [el('Item', 't:UploadItemType', { max: 'unbounded' })] }),
   complex('RootItemIdType', {
     attributes: [attr('RootItemId', 'xs:string', 'required'), attr('RootItemChangeKey', 'xs:string', 'required')],
   }),

@@ -10,12 +10,19 @@ import type { EwsFolder, FolderTree } from '../folders/tree.js';
 import { encodeItemId } from './item-id.js';
 import { prepareOutgoing } from './outgoing.js';
 
-export async function appendTo(ctx: RequestContext, folder: EwsFolder, raw: Buffer, flags: string[]): Promise<Xml | undefined> {
+/** APPENDs a message; answers its new id where the backend tells (UIDPLUS). */
+export async function appendMessage(ctx: RequestContext, folder: EwsFolder, raw: Buffer, flags: string[]): Promise<{ id: string; changeKey: string } | undefined> {
   if (!folder.mail?.selectable) throw new EwsError('ErrorInvalidOperation', `Messages cannot be saved in "${folder.displayName}".`);
   const res = await ctx.mailbox.mail.appendMessage(folder.mail.path, raw, flags);
   if (!res.uid || !res.uidValidity) return undefined;
   const ref = folder.ref.kind === 'mail' ? folder.ref : { kind: 'mail' as const, path: folder.mail.path };
-  return x('t:ItemId', { Id: encodeItemId({ folder: ref, uidValidity: res.uidValidity, uid: res.uid }), ChangeKey: 'CQAAAA==' });
+  return { id: encodeItemId({ folder: ref, uidValidity: res.uidValidity, uid: res.uid }), changeKey: 'CQAAAA==' };
+}
+
+/** APPENDs a message and answers its t:ItemId element. */
+export async function appendTo(ctx: RequestContext, folder: EwsFolder, raw: Buffer, flags: string[]): Promise<Xml | undefined> {
+  const id = await appendMessage(ctx, folder, raw, flags);
+  return id ? x('t:ItemId', { Id: id.id, ChangeKey: id.changeKey }) : undefined;
 }
 
 export interface SendOptions {
