@@ -189,6 +189,29 @@ describe('GetItem', () => {
     assert.ok(content.equals(part));
   });
 
+  test('CreateAttachment and DeleteAttachment rebuild the message and answer its new id', async () => {
+    const raw = Buffer.from('From: Me <' + user.email + '>\r\nTo: a@example.test\r\nSubject: with attachment\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n');
+    const created = await ews(tg, user, `<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:Message><t:MimeContent>${raw.toString('base64')}</t:MimeContent></t:Message></m:Items></m:CreateItem>`);
+    const itemId = one(created.doc, 'ItemId').getAttribute('Id')!;
+    const content = Buffer.from([0, 1, 2, 250, 251, 252, 10, 13]);
+    const add = await ews(tg, user, `<m:CreateAttachment><m:ParentItemId Id="${itemId}"/><m:Attachments><t:FileAttachment><t:Name>bytes.bin</t:Name><t:ContentType>application/octet-stream</t:ContentType><t:Content>${content.toString('base64')}</t:Content></t:FileAttachment></m:Attachments></m:CreateAttachment>`);
+    assert.deepEqual(codes(add.doc), ['NoError'], add.text.slice(0, 1500));
+    const attId = one(add.doc, 'AttachmentId');
+    const rootId = attId.getAttribute('RootItemId')!;
+    const got = await ews(tg, user, `<m:GetAttachment><m:AttachmentIds><t:AttachmentId Id="${attId.getAttribute('Id')}"/></m:AttachmentIds></m:GetAttachment>`);
+    assert.deepEqual(codes(got.doc), ['NoError']);
+    assert.equal(text(got.doc, 'Name'), 'bytes.bin');
+    assert.ok(Buffer.from(text(got.doc, 'Content')!, 'base64').equals(content));
+    const gone = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds>${iid(itemId)}${iid(rootId)}</m:ItemIds></m:GetItem>`);
+    assert.deepEqual(codes(gone.doc), ['ErrorItemNotFound', 'NoError']);
+    const del = await ews(tg, user, `<m:DeleteAttachment><m:AttachmentIds><t:AttachmentId Id="${attId.getAttribute('Id')}"/></m:AttachmentIds></m:DeleteAttachment>`);
+    assert.deepEqual(codes(del.doc), ['NoError'], del.text.slice(0, 1000));
+    const newRoot = one(del.doc, 'RootItemId', M).getAttribute('RootItemId')!;
+    const after = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:ItemIds>${iid(newRoot)}</m:ItemIds></m:GetItem>`);
+    assert.equal(text(after.doc, 'HasAttachments'), 'false');
+    assert.match(text(after.doc, 'Body')!, /see attached/);
+  });
+
   test('unknown and malformed ids answer per item', async () => {
     const items = await uidOrderedIds();
     const r = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds>${iid('###')}${iid(items[0].id)}${iid(items[0].id.slice(0, -4) + '____')}</m:ItemIds></m:GetItem>`);

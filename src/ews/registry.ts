@@ -5,8 +5,10 @@ import type { Operation } from './operation.js';
 import { ConvertId } from './operations/ConvertId.js';
 import { CopyFolder } from './operations/CopyFolder.js';
 import { CopyItem } from './operations/CopyItem.js';
+import { CreateAttachment } from './operations/CreateAttachment.js';
 import { CreateFolder } from './operations/CreateFolder.js';
 import { CreateItem } from './operations/CreateItem.js';
+import { DeleteAttachment } from './operations/DeleteAttachment.js';
 import { DeleteFolder } from './operations/DeleteFolder.js';
 import { DeleteItem } from './operations/DeleteItem.js';
 import { EmptyFolder } from './operations/EmptyFolder.js';
@@ -31,8 +33,10 @@ const OPERATIONS: readonly Operation[] = [
   ConvertId,
   CopyFolder,
   CopyItem,
+  CreateAttachment,
   CreateFolder,
   CreateItem,
+  DeleteAttachment,
   DeleteFolder,
   DeleteItem,
   EmptyFolder,

@@ -1,0 +1,75 @@
+// CreateAttachment: the message is rebuilt with the new attachments (IMAP
+// messages are immutable), stored, and the old copy removed; the answer names
+// each new attachment and the message's new id.
+import { NS, attr, elementChildren, x } from '../../soap/xml.js';
+import { composeMessage } from '../../convert/compose.js';
+import { readMessage } from '../../convert/message-properties.js';
+import { EwsError, schemaViolation } from '../errors.js';
+import { ok, respond, type Operation } from '../operation.js';
+import { loadTree, messagesChild } from '../folders/request.js';
+import { encodeAttachmentId } from '../items/attachment-id.js';
+import { decodeItemId } from '../items/item-id.js';
+import { composeInputOf } from '../items/message-edit.js';
+import { messageInputOf } from '../items/message-input.js';
+import { itemNotFound, resolveItem } from '../items/request.js';
+import { appendMessage } from '../items/send.js';
+
+export const CreateAttachment: Operation = {
+  name: 'CreateAttachment',
+  async handle(req, ctx) {
+    const parentId = attr(messagesChild(req, 'ParentItemId'), 'Id');
+    if (!parentId) throw schemaViolation('ParentItemId is required.');
+    const list = messagesChild(req, 'Attachments');
+    const adds = elementChildren(list ?? (() => { throw schemaViolation('Attachments is required.'); })());
+    const tree = await loadTree(ctx);
+    try {
+      const { ref, folder } = resolveItem(tree, { id: parentId });
+      const { messages } = await ctx.mailbox.mail.fetchMessages(folder.mail!.path, [ref.uid], { source: true, flags: true });
+      const current = messages[0];
+      if (!current?.source) throw itemNotFound();
+      const input = composeInputOf(await readMessage(current.source, { smime: 'transparent' }));
+      // The new attachments, read with the same code that reads CreateItem's.
+      const added = messageInputOf(wrapForInput(adds), ctx.user);
+      const oldFiles = input.attachments.length;
+      const oldItems = input.itemAttachments.length;
+      input.attachments.push(...added.attachments);
+      input.itemAttachments.push(...added.itemAttachments);
+      const raw = await composeMessage(input);
+      const newId = await appendMessage(ctx, folder, raw, [...current.flags].filter((f) => f !== '\\Recent'));
+      if (!newId) throw new EwsError('ErrorInternalServerError', 'The mail store did not report the rebuilt message.');
+      await ctx.mailbox.mail.deleteMessages(folder.mail!.path, [ref.uid]);
+      const newRef = decodeItemId(newId.id)!;
+      const parts = (await readMessage(raw, { smime: 'transparent' })).attachments;
+      // Composed order: file attachments first, then item attachments; the new ones follow the old ones.
+      const files = parts.filter((p) => !p.isMessage);
+      const itemsParts = parts.filter((p) => p.isMessage);
+      let fi = oldFiles;
+      let ii = oldItems;
+      const results = adds.map((a) => {
+        const part = a.localName === 'ItemAttachment' ? itemsParts[ii++] : files[fi++];
+        return ok(
+          x(
+            'm:Attachments',
+            null,
+            x(a.localName === 'ItemAttachment' ? 't:ItemAttachment' : 't:FileAttachment', null, x('t:AttachmentId', { Id: encodeAttachmentId(newRef, part?.id ?? ''), RootItemId: newId.id, RootItemChangeKey: newId.changeKey })),
+          ),
+        );
+      });
+      return respond('CreateAttachment', results);
+    } catch (e) {
+      if (e instanceof EwsError) return respond('CreateAttachment', adds.map(() => e));
+      throw e;
+    }
+  },
+};
+
+/** A t:Message holding just these attachment elements, for messageInputOf. */
+function wrapForInput(adds: ReturnType<typeof elementChildren>) {
+  const doc = adds[0].ownerDocument!;
+  const message = doc.createElementNS(NS.types, 't:Message');
+  const list = doc.createElementNS(NS.types, 't:Attachments');
+  for (const a of adds) list.appendChild(a.cloneNode(true));
+  message.appendChild(list);
+  return message;
+}
+
