@@ -71,6 +71,19 @@ describe('FindItem', () => {
     assert.equal(all(later.doc, 'Message').length, times.filter((t) => t > pivot).length);
   });
 
+  test('QueryString (AQS): fields, free text, OR and NOT', async () => {
+    const q = async (query: string) => all((await findInbox(`<m:QueryString>${query}</m:QueryString>`, '<t:BaseShape>Default</t:BaseShape>')).doc, 'Subject').map((s) => s.textContent);
+    assert.deepEqual(await q('subject:réunion'), ['Réunion du comité - jeudi 12 novembre']);
+    const withAttachment = await q('hasattachment:true');
+    assert.ok(withAttachment.length >= 1 && withAttachment.every((s) => s !== 'Réunion du comité - jeudi 12 novembre'));
+    const either = await q('subject:réunion OR subject:pilot');
+    assert.ok(either.length >= 2, either.join('|'));
+    const notReunion = await q('-subject:réunion');
+    assert.equal(notReunion.length, seeded.mail!.inbox.length - 1);
+    const free = await q('"comité"');
+    assert.ok(free.includes('Réunion du comité - jeudi 12 novembre'));
+  });
+
   test('SortOrder by subject and IndexedPageItemView paging', async () => {
     const sorted = await findInbox('<m:SortOrder><t:FieldOrder Order="Ascending"><t:FieldURI FieldURI="item:Subject"/></t:FieldOrder></m:SortOrder>', '<t:BaseShape>Default</t:BaseShape>');
     const subjects = all(sorted.doc, 'Subject').map((s) => s.textContent!);

@@ -12,6 +12,7 @@ import { encodeAttachmentId } from './attachment-id.js';
 import type { MailItemRef } from './item-id.js';
 import { attachments, hasAttachments } from './structure.js';
 import type { ItemShape } from './shape.js';
+import { AQS_TEXT_URI } from './aqs.js';
 
 /** What a property costs: the FETCH items it needs. `body` means the decoded text/html sections. */
 export type Need = 'flags' | 'internalDate' | 'size' | 'envelope' | 'structure' | 'headers' | 'body' | 'source';
@@ -151,7 +152,7 @@ const PROPERTIES: MailProperty[] = [
     needs: ['headers'],
     render: (i) => {
       // macOS Mail crashed on an empty InternetMessageHeaders element: leave it out instead.
-      const hs = i.headers.filter((h) => h.name);
+      const hs = i.headers.filter((h) => h.name && h.value);
       return hs.length ? x('t:InternetMessageHeaders', null, hs.map((h) => x('t:InternetMessageHeader', { HeaderName: h.name }, h.value))) : undefined;
     },
   },
@@ -239,7 +240,19 @@ const PROPERTIES: MailProperty[] = [
   { uri: 'message:ReplyTo', needs: ['envelope'], render: (i) => many('t:ReplyTo', i.msg.envelope?.replyTo) },
 ];
 
-const BY_URI = new Map(PROPERTIES.map((p) => [p.uri, p]));
+/** AQS free text: what IMAP SEARCH TEXT looks at, for the in-memory finish. */
+const AQS_TEXT: MailProperty = {
+  uri: AQS_TEXT_URI,
+  needs: ['envelope', 'body'],
+  render: () => undefined,
+  value: (i) => {
+    const e = i.msg.envelope;
+    const people = [...(e?.from ?? []), ...(e?.to ?? []), ...(e?.cc ?? [])].map((a) => `${a.name ?? ''} ${a.address ?? ''}`).join(' ');
+    return [e?.subject ?? '', people, i.text ?? i.html ?? ''].join('\n');
+  },
+};
+
+const BY_URI = new Map([...PROPERTIES, AQS_TEXT].map((p) => [p.uri, p]));
 
 function normalizedSubject(s: string): string {
   return s.replace(/^(\s*(re|fw|fwd|aw|wg|sv|vs|tr)\s*(\[\d+\])?\s*:\s*)+/i, '').trim();

@@ -7,6 +7,7 @@ import type { MailSearch, MailSort, MailSortKey } from '../../ports/mail-store.j
 import { schemaViolation } from '../errors.js';
 import { parsePropertyPath, type PropertyPath } from '../properties/path.js';
 import type { Restriction } from '../restriction.js';
+import { AQS_TEXT_URI } from './aqs.js';
 
 export interface SearchPlan {
   search: MailSearch;
@@ -38,6 +39,7 @@ const TEXT_FIELDS: Record<string, keyof MailSearch> = {
   'item:DisplayCc': 'cc',
   'message:BccRecipients': 'bcc',
   'item:Body': 'body',
+  [AQS_TEXT_URI]: 'text',
 };
 
 function day(value: string): Date | undefined {

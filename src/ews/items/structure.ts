@@ -2,6 +2,7 @@
 // body in each form, which parts are attachments, and how to decode one part.
 import iconv from 'iconv-lite';
 import libqp from 'libqp';
+import { decodeCharset as decodeKnownCharset } from '../../convert/mime-headers.js';
 import type { MimePart } from '../../ports/mail-store.js';
 
 /** Parts that a reader shows as the message body, best first per type. */
@@ -92,14 +93,10 @@ export function decodeTransfer(raw: Buffer, encoding: string | undefined): Buffe
   }
 }
 
+/** Text in its declared charset (windows-1252 done right, unlike Node 20's TextDecoder); UTF-8 when unknown. */
 export function decodeCharset(buf: Buffer, charset: string | undefined): string {
   const cs = (charset ?? 'utf-8').trim().toLowerCase() || 'utf-8';
-  try {
-    return new TextDecoder(cs).decode(buf);
-  } catch {
-    if (iconv.encodingExists(cs)) return iconv.decode(buf, cs);
-    return new TextDecoder('utf-8').decode(buf);
-  }
+  return decodeKnownCharset(buf, cs) ?? (iconv.encodingExists(cs) ? iconv.decode(buf, cs) : new TextDecoder('utf-8').decode(buf));
 }
 
 /** A text part's content as a string. */

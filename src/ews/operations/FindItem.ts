@@ -1,7 +1,7 @@
 // FindItem on mail folders: the Restriction becomes IMAP SEARCH, the SortOrder
 // IMAP SORT, and only the requested page is fetched with the requested shape.
 // What IMAP cannot decide exactly is finished in memory on just the needed properties.
-import { attr, x } from '../../soap/xml.js';
+import { attr, textOf, x } from '../../soap/xml.js';
 import { schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
@@ -9,6 +9,7 @@ import { loadMailItems, renderContext } from '../items/load.js';
 import { fieldNeeds, mailPropertyValue, needsOf, renderMailItem, type MailItem, type Need } from '../items/mail-item.js';
 import { parseSortOrder, planSearch, planSort, restrictionPaths, type SortField } from '../items/search.js';
 import { parseItemShape } from '../items/shape.js';
+import { parseAqs } from '../items/aqs.js';
 import { pageOf, parsePaging } from '../paging.js';
 import { evaluate, parseRestriction } from '../restriction.js';
 
@@ -19,7 +20,10 @@ export const FindItem: Operation = {
     if (!['Shallow', 'Deep', 'SoftDeleted', 'Associated'].includes(traversal)) throw schemaViolation(`Traversal "${traversal}" is not valid.`);
     const shape = parseItemShape(messagesChild(req, 'ItemShape'));
     const paging = parsePaging(req, 'IndexedPageItemView', 'FractionalPageItemView');
-    const restriction = parseRestriction(messagesChild(req, 'Restriction'));
+    const given = parseRestriction(messagesChild(req, 'Restriction'));
+    const query = textOf(messagesChild(req, 'QueryString'))?.trim();
+    const fromQuery = query ? parseAqs(query) : undefined;
+    const restriction = given && fromQuery ? { op: 'and' as const, operands: [given, fromQuery] } : (given ?? fromQuery);
     const sortFields = parseSortOrder(messagesChild(req, 'SortOrder'));
     const parents = parseFolderIds(messagesChild(req, 'ParentFolderIds'), 'ParentFolderIds');
     const store = ctx.mailbox.mail;
