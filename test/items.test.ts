@@ -84,6 +84,23 @@ describe('FindItem', () => {
     assert.ok(free.includes('Réunion du comité - jeudi 12 novembre'));
   });
 
+  test('GroupBy received date groups by day, newest group first', async () => {
+    const r = await findInbox(
+      '<m:GroupBy Order="Descending"><t:FieldURI FieldURI="item:DateTimeReceived"/><t:AggregateOn Aggregate="Maximum"><t:FieldURI FieldURI="item:DateTimeReceived"/></t:AggregateOn></m:GroupBy>',
+      '<t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:DateTimeReceived"/></t:AdditionalProperties>',
+    );
+    const groups = all(r.doc, 'GroupedItems');
+    assert.ok(groups.length >= 2);
+    const keys = groups.map((g) => text(g, 'GroupIndex')!);
+    assert.deepEqual([...keys].sort().reverse(), keys);
+    let count = 0;
+    for (const g of groups) {
+      for (const d of all(g, 'DateTimeReceived')) assert.equal(d.textContent!.slice(0, 10), text(g, 'GroupIndex'));
+      count += all(g, 'Message').length;
+    }
+    assert.equal(count, seeded.mail!.inbox.length);
+  });
+
   test('SortOrder by subject and IndexedPageItemView paging', async () => {
     const sorted = await findInbox('<m:SortOrder><t:FieldOrder Order="Ascending"><t:FieldURI FieldURI="item:Subject"/></t:FieldOrder></m:SortOrder>', '<t:BaseShape>Default</t:BaseShape>');
     const subjects = all(sorted.doc, 'Subject').map((s) => s.textContent!);

@@ -231,6 +231,7 @@ const PROPERTIES: MailProperty[] = [
     uri: 'message:ConversationTopic',
     needs: ['headers', 'envelope'],
     render: (i) => x('t:ConversationTopic', null, headerValue(i.headers, 'Thread-Topic') ?? normalizedSubject(i.msg.envelope?.subject ?? '')),
+    value: (i) => headerValue(i.headers, 'Thread-Topic') ?? normalizedSubject(i.msg.envelope?.subject ?? ''),
   },
   { uri: 'message:From', needs: ['envelope'], render: (i) => single('t:From', i.msg.envelope?.from), value: (i) => (i.msg.envelope?.from ?? []).map((a) => `${a.name ?? ''} ${a.address ?? ''}`).join(' ') },
   { uri: 'message:InternetMessageId', needs: ['envelope'], render: (i) => (i.msg.envelope?.messageId ? x('t:InternetMessageId', null, i.msg.envelope.messageId) : undefined), value: (i) => i.msg.envelope?.messageId },

@@ -1,7 +1,7 @@
 // FindItem on mail folders: the Restriction becomes IMAP SEARCH, the SortOrder
 // IMAP SORT, and only the requested page is fetched with the requested shape.
 // What IMAP cannot decide exactly is finished in memory on just the needed properties.
-import { attr, textOf, x } from '../../soap/xml.js';
+import { NS, attr, child, elementChildren, textOf, x, type Element } from '../../soap/xml.js';
 import { schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
@@ -11,6 +11,7 @@ import { parseSortOrder, planSearch, planSort, restrictionPaths, type SortField 
 import { parseItemShape } from '../items/shape.js';
 import { parseAqs } from '../items/aqs.js';
 import { pageOf, parsePaging } from '../paging.js';
+import { parsePropertyPath, type PropertyPath } from '../properties/path.js';
 import { evaluate, parseRestriction } from '../restriction.js';
 
 export const FindItem: Operation = {
@@ -26,6 +27,7 @@ export const FindItem: Operation = {
     const restriction = given && fromQuery ? { op: 'and' as const, operands: [given, fromQuery] } : (given ?? fromQuery);
     const sortFields = parseSortOrder(messagesChild(req, 'SortOrder'));
     const parents = parseFolderIds(messagesChild(req, 'ParentFolderIds'), 'ParentFolderIds');
+    const grouping = parseGrouping(req);
     const store = ctx.mailbox.mail;
     const tree = await loadTree(ctx);
     const rc = renderContext(ctx.version, shape);
@@ -52,14 +54,64 @@ export const FindItem: Operation = {
         }
       }
       const page = pageOf(uids, paging);
-      const { items, mime } = await loadMailItems(store, folder, page.items, needsOf(shape, true));
+      const needs = needsOf(shape, true);
+      if (grouping) for (const p of [grouping.by, grouping.aggregateOn]) for (const n of fieldNeeds(p)) needs.add(n);
+      const { items, mime } = await loadMailItems(store, folder, page.items, needs);
       const byUid = new Map(items.map((i) => [i.msg.uid, i]));
-      const rendered = page.items.map((u) => byUid.get(u)).filter((i): i is MailItem => !!i).map((i) => renderMailItem(i, rc, true, mime.get(i.msg.uid)));
-      return ok(x('m:RootFolder', page.attributes, x('t:Items', null, rendered)));
+      const inOrder = page.items.map((u) => byUid.get(u)).filter((i): i is MailItem => !!i);
+      const render = (i: MailItem) => renderMailItem(i, rc, true, mime.get(i.msg.uid));
+      if (!grouping) return ok(x('m:RootFolder', page.attributes, x('t:Items', null, inOrder.map(render))));
+      const groups = groupItems(inOrder, grouping);
+      return ok(x('m:RootFolder', page.attributes, x('t:Groups', null, groups.map((g) => x('t:GroupedItems', null, x('t:GroupIndex', null, g.key), x('t:Items', null, g.items.map(render)))))));
     });
     return respond('FindItem', results);
   },
 };
+
+interface Grouping {
+  by: PropertyPath;
+  aggregateOn: PropertyPath;
+  aggregate: 'Minimum' | 'Maximum';
+  descending: boolean;
+}
+
+/** GroupBy, or DistinguishedGroupBy's one standard grouping (ConversationTopic). */
+function parseGrouping(req: Element): Grouping | undefined {
+  const g = messagesChild(req, 'GroupBy');
+  if (g) {
+    const by = elementChildren(g).find((c) => c.localName !== 'AggregateOn');
+    const agg = child(g, NS.types, 'AggregateOn');
+    const aggPath = agg && elementChildren(agg)[0];
+    if (!by || !agg || !aggPath) throw schemaViolation('GroupBy needs a property and AggregateOn.');
+    const aggregate = attr(agg, 'Aggregate');
+    if (aggregate !== 'Minimum' && aggregate !== 'Maximum') throw schemaViolation('AggregateOn@Aggregate must be Minimum or Maximum.');
+    return { by: parsePropertyPath(by), aggregateOn: parsePropertyPath(aggPath), aggregate, descending: attr(g, 'Order') === 'Descending' };
+  }
+  const d = messagesChild(req, 'DistinguishedGroupBy');
+  if (d) {
+    const std = textOf(child(d, NS.types, 'StandardGroupBy'))?.trim();
+    if (std !== 'ConversationTopic') throw schemaViolation(`StandardGroupBy "${std ?? ''}" is not valid.`);
+    return { by: { kind: 'field', uri: 'message:ConversationTopic' }, aggregateOn: { kind: 'field', uri: 'item:DateTimeReceived' }, aggregate: 'Maximum', descending: true };
+  }
+  return undefined;
+}
+
+/** Groups in aggregate order; date-time properties group by their day, the grouping people mean by "received date". */
+function groupItems(items: MailItem[], g: Grouping): { key: string; items: MailItem[] }[] {
+  const groups = new Map<string, MailItem[]>();
+  for (const i of items) {
+    let key = mailPropertyValue(i, g.by) ?? '';
+    if (/^\d{4}-\d\d-\d\dT/.test(key)) key = key.slice(0, 10);
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  }
+  const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
+  const aggregated = [...groups].map(([key, members]) => {
+    const values = members.map((m) => mailPropertyValue(m, g.aggregateOn) ?? '').sort(collator.compare);
+    return { key, items: members, value: g.aggregate === 'Maximum' ? values[values.length - 1] : values[0] };
+  });
+  aggregated.sort((a, b) => (g.descending ? -1 : 1) * collator.compare(a.value, b.value));
+  return aggregated;
+}
 
 function sortInMemory(items: MailItem[], fields: SortField[]): MailItem[] {
   const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
