@@ -2,8 +2,9 @@
 import type { MessageAddressObject, MessageEnvelopeObject, MessageStructureObject } from 'imapflow';
 import type { MessageAddress, MessageEnvelope, MimePart } from '../../src/ports/mail-store.js';
 
+/** Mailboxes only: ENVELOPE marks an RFC 5322 group with address-less start and end entries. */
 function addresses(list: MessageAddressObject[] | undefined): MessageAddress[] {
-  return (list ?? []).map((a) => ({ name: a.name || undefined, address: a.address || undefined }));
+  return (list ?? []).filter((a) => a.address && a.address.includes('@')).map((a) => ({ name: a.name || undefined, address: a.address }));
 }
 
 export function toEnvelope(e: MessageEnvelopeObject): MessageEnvelope {

@@ -349,6 +349,7 @@ export class ImapMailStore implements MailStore {
 
   /** Selects (or examines) a folder under imapflow's lock and hands its state to `fn`. */
   private async withMailbox<T>(path: string, readOnly: boolean, fn: (state: MailboxState) => Promise<T>): Promise<T> {
+    const wasSelected = this.client.mailbox && this.client.mailbox.path === path;
     let lock;
     try {
       lock = await this.client.getMailboxLock(path, { readOnly });
@@ -359,6 +360,9 @@ export class ImapMailStore implements MailStore {
       throw e;
     }
     try {
+      // A folder left selected by an earlier request only learns of messages others added
+      // (and of expunges) when a command lets the server say so: NOOP first, then read.
+      if (wasSelected) await this.client.noop();
       const box = this.client.mailbox;
       if (!box) throw new BackendUnavailableError('The IMAP server did not open the folder.');
       return await fn({
