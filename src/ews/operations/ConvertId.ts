@@ -4,6 +4,7 @@ import { attr, elementChildren, x } from '../../soap/xml.js';
 import { EwsError, invalidIdMalformed, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { decodeFolderIdBytes } from '../folders/folder-id.js';
+import { decodeItemIdBytes } from '../items/item-id.js';
 import { messagesChild } from '../folders/request.js';
 
 const FORMATS = ['EwsLegacyId', 'EwsId', 'EntryId', 'HexEntryId', 'StoreId', 'OwaId'] as const;
@@ -53,7 +54,7 @@ export const ConvertId: Operation = {
         throw new EwsError('ErrorNonExistentMailbox', 'The SMTP address has no mailbox associated with it.');
       }
       const bytes = toBytes(id, format);
-      if (!bytes || !decodeFolderIdBytes(bytes)) throw invalidIdMalformed();
+      if (!bytes || !(decodeFolderIdBytes(bytes) || decodeItemIdBytes(bytes))) throw invalidIdMalformed();
       return ok(x('m:AlternateId', { 'xsi:type': 't:AlternateIdType', Format: destination, Id: fromBytes(bytes, destination), Mailbox: ctx.user.email }));
     });
     return respond('ConvertId', results);
