@@ -5,6 +5,9 @@ import type { ExchangeVersion } from '../soap/envelope.js';
 import { x, type Element, type Xml, type XmlChild } from '../soap/xml.js';
 import type { MailStore } from '../ports/mail-store.js';
 import type { Submission } from '../ports/submission.js';
+import type { CalendarStore } from '../ports/calendar-store.js';
+import type { ContactStore } from '../ports/contact-store.js';
+import type { UserNotifications } from '../notify/hub.js';
 import { EwsError, asEwsError } from './errors.js';
 
 export interface AuthenticatedUser {
@@ -18,6 +21,8 @@ export interface AuthenticatedUser {
 export interface Mailbox {
   mail: MailStore;
   submission: Submission;
+  calendars?: CalendarStore;
+  contacts?: ContactStore;
 }
 
 export interface RequestContext {
@@ -26,6 +31,8 @@ export interface RequestContext {
   mailbox: Mailbox;
   /** Server-wide secret for signing self-contained states. */
   stateSecret: Buffer;
+  /** Subscriptions and notifications (src/notify/), bound to this request's user and credentials. */
+  notifications?: UserNotifications;
 }
 
 /**

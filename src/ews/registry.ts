@@ -25,6 +25,10 @@ import { MoveItem } from './operations/MoveItem.js';
 import { SendItem } from './operations/SendItem.js';
 import { SyncFolderHierarchy } from './operations/SyncFolderHierarchy.js';
 import { SyncFolderItems } from './operations/SyncFolderItems.js';
+import { GetEvents } from './operations/GetEvents.js';
+import { GetStreamingEvents } from './operations/GetStreamingEvents.js';
+import { Subscribe } from './operations/Subscribe.js';
+import { Unsubscribe } from './operations/Unsubscribe.js';
 import { UpdateFolder } from './operations/UpdateFolder.js';
 import { UpdateItem } from './operations/UpdateItem.js';
 import { UploadItems } from './operations/UploadItems.js';
@@ -44,15 +48,19 @@ const OPERATIONS: readonly Operation[] = [
   FindFolder,
   FindItem,
   GetAttachment,
+  GetEvents,
   GetFolder,
   GetItem,
+  GetStreamingEvents,
   MarkAllItemsAsRead,
   MarkAsJunk,
   MoveFolder,
   MoveItem,
   SendItem,
+  Subscribe,
   SyncFolderHierarchy,
   SyncFolderItems,
+  Unsubscribe,
   UpdateFolder,
   UpdateItem,
   UploadItems,

@@ -2,6 +2,8 @@
 // knows which adapter serves which port.
 import { ImapSessionPool } from '../../adapters/imap/pool.js';
 import { smtpSubmission } from '../../adapters/smtp/smtp-submission.js';
+import { CalDavCalendarStore } from '../../adapters/caldav/caldav-store.js';
+import { CardDavConnector } from '../../adapters/carddav/carddav-store.js';
 import type { Config } from '../config.js';
 import type { Mailbox } from '../ews/operation.js';
 
@@ -28,11 +30,15 @@ export function createMailboxProvider(config: Config): MailboxProvider {
     },
     config.sessionIdleSeconds * 1000,
   );
+  const carddav = new CardDavConnector({ url: config.carddav.toString() });
   return {
     async open(login, password) {
       const mail = await imap.open(login, password);
       const submission = smtpSubmission({ url: config.smtp }, login, password);
-      return { mailbox: { mail, submission }, release: () => mail.release() };
+      // DAV stores are stateless HTTP clients holding the credential for this request only.
+      const calendars = new CalDavCalendarStore({ baseUrl: config.caldav.toString(), username: login, password });
+      const contacts = carddav.open(login, password);
+      return { mailbox: { mail, submission, calendars, contacts }, release: () => mail.release() };
     },
     connections: () => imap.size,
     close: () => imap.close(),

@@ -3,6 +3,7 @@ import { NS, attr, child, elementChildren, path, textOf, type Element } from '..
 import { schemaViolation } from '../errors.js';
 import type { RequestContext } from '../operation.js';
 import { FolderTree, type FolderIdInput } from './tree.js';
+import { decodeFolderId } from './folder-id.js';
 
 export function parseFolderIdInput(el: Element): FolderIdInput {
   if (el.localName === 'FolderId') {
@@ -36,8 +37,21 @@ export function ownAddresses(ctx: RequestContext): string[] {
   return [ctx.user.email, ctx.user.login];
 }
 
-export async function loadTree(ctx: RequestContext): Promise<FolderTree> {
-  return FolderTree.load(ctx.mailbox.mail);
+const DAV_DISTINGUISHED = new Set(['calendar', 'contacts', 'tasks', 'msgfolderroot', 'root']);
+
+/** True when any of these folder references can name a CalDAV / CardDAV folder (or lists them). */
+export function folderInputsNeedDav(inputs: FolderIdInput[]): boolean {
+  return inputs.some((i) => ('distinguished' in i ? DAV_DISTINGUISHED.has(i.distinguished) : decodeFolderId(i.id)?.kind !== 'mail'));
+}
+
+/**
+ * The folder tree. DAV collections are listed only when the request can touch them
+ * (`dav`), so mail-only requests cost no CalDAV/CardDAV round trips.
+ */
+export async function loadTree(ctx: RequestContext, opts: { dav?: boolean } = {}): Promise<FolderTree> {
+  const { mail, calendars, contacts } = ctx.mailbox;
+  if (opts.dav === false) return FolderTree.load({ mail });
+  return FolderTree.load({ mail, calendars, contacts });
 }
 
 export function messagesChild(op: Element, name: string): Element | undefined {

@@ -4,9 +4,11 @@
 // listing per request; never cached across requests, so it is never stale.
 import { createHash } from 'node:crypto';
 import type { MailFolder, MailStore } from '../../ports/mail-store.js';
+import type { CalendarStore, DavCalendar } from '../../ports/calendar-store.js';
+import type { AddressBook, ContactStore } from '../../ports/contact-store.js';
 import { EwsError, folderNotFound, invalidIdMalformed } from '../errors.js';
 import { DISTINGUISHED_FOLDERS, distinguished } from './distinguished.js';
-import { decodeFolderId, encodeFolderId, type FolderRef } from './folder-id.js';
+import { decodeFolderId, encodeFolderId, type DavStore, type DavView, type FolderRef } from './folder-id.js';
 
 export interface EwsFolder {
   id: string;
@@ -21,6 +23,22 @@ export interface EwsFolder {
   unreadCount: number;
   /** The IMAP folder behind it; none for virtual folders. */
   mail?: MailFolder;
+  /** The CalDAV / CardDAV collection behind it, and which of its components the folder shows. */
+  dav?: { store: DavStore; view: DavView; href: string; writable: boolean; syncToken?: string; ctag?: string };
+  /** A well-known folder whose backend cannot be reached now: item operations answer ErrorMailboxStoreUnavailable. */
+  unavailable?: boolean;
+}
+
+/** What the DAV servers list, or 'unavailable' when one does not answer. */
+export interface DavListing {
+  calendars?: DavCalendar[] | 'unavailable';
+  addressBooks?: AddressBook[] | 'unavailable';
+}
+
+export interface FolderSources {
+  mail: MailStore;
+  calendars?: CalendarStore;
+  contacts?: ContactStore;
 }
 
 /** A folder reference as requests carry it: FolderId, or DistinguishedFolderId with an optional mailbox. */
@@ -34,11 +52,23 @@ export class FolderTree {
   private readonly byDistinguished = new Map<string, EwsFolder>();
   private readonly virtualByName = new Map<string, EwsFolder>();
 
-  static async load(store: MailStore): Promise<FolderTree> {
-    return new FolderTree(await store.listFolders());
+  private readonly byDav = new Map<string, EwsFolder>();
+
+  /** One listing of every backend, in parallel; a DAV server that does not answer leaves its folders unavailable, not missing. */
+  static async load(sources: FolderSources | MailStore): Promise<FolderTree> {
+    const src: FolderSources = 'listFolders' in sources ? { mail: sources } : sources;
+    const [mail, calendars, addressBooks] = await Promise.all([
+      src.mail.listFolders(),
+      src.calendars ? src.calendars.listCalendars().catch(() => 'unavailable' as const) : undefined,
+      src.contacts ? src.contacts.listAddressBooks().catch(() => 'unavailable' as const) : undefined,
+    ]);
+    return new FolderTree(mail, { calendars, addressBooks });
   }
 
-  constructor(readonly mailFolders: MailFolder[]) {
+  constructor(
+    readonly mailFolders: MailFolder[],
+    dav: DavListing = {},
+  ) {
     this.root = this.virtual('root');
     this.msgFolderRoot = this.virtual('msgfolderroot');
     this.attach(this.msgFolderRoot, this.root);
@@ -72,11 +102,54 @@ export class FolderTree {
       const parent = mf.parentPath && paths.has(mf.parentPath) ? this.byPath.get(mf.parentPath)! : this.msgFolderRoot;
       this.attach(folder, parent);
     }
+    this.addDav(dav);
     for (const def of DISTINGUISHED_FOLDERS) {
       if (def.absent || def.parent === null || this.byDistinguished.has(def.id)) continue;
       const folder = this.virtual(def.id);
+      if ((def.id === 'calendar' || def.id === 'tasks') && dav.calendars === 'unavailable') folder.unavailable = true;
+      if (def.id === 'contacts' && dav.addressBooks === 'unavailable') folder.unavailable = true;
       this.attach(folder, def.parent === 'root' ? this.root : this.msgFolderRoot);
     }
+  }
+
+  /**
+   * Calendars become IPF.Appointment folders and, where they hold tasks, IPF.Task folders
+   * (one collection may be both, as Radicale's default is); address books IPF.Contact folders.
+   * The distinguished calendar / tasks / contacts are the first of each.
+   */
+  private addDav(dav: DavListing): void {
+    // The default must not move when a client adds a collection: the conventional names first, then href order.
+    const preferred = (c: DavCalendar) => (/\/(calendar|default|personal|home)\/?$/i.test(c.href) || /^(calendar|kalender|default)$/i.test(c.displayName) ? 0 : 1);
+    const calendars = (Array.isArray(dav.calendars) ? dav.calendars : []).slice().sort((a, b) => preferred(a) - preferred(b) || (a.href < b.href ? -1 : a.href > b.href ? 1 : 0));
+    const withEvents = calendars.filter((c) => c.components.includes('VEVENT'));
+    const withTasks = calendars.filter((c) => c.components.includes('VTODO'));
+    const taskHome = withTasks.find((c) => !c.components.includes('VEVENT')) ?? withTasks[0];
+    const add = (store: DavStore, view: DavView, href: string, name: string, folderClass: string, distinguishedId: string | undefined, extra: { writable: boolean; syncToken?: string; ctag?: string }) => {
+      const ref: FolderRef = { kind: 'dav', store, view, href };
+      const folder: EwsFolder = {
+        ref,
+        id: encodeFolderId(ref),
+        changeKey: createHash('sha1').update(`${href}\0${extra.ctag ?? extra.syncToken ?? ''}`).digest('base64').slice(0, 16),
+        children: [],
+        displayName: name,
+        folderClass,
+        distinguishedId,
+        totalCount: 0,
+        unreadCount: 0,
+        dav: { store, view, href, ...extra },
+      };
+      this.byDav.set(`${view} ${href}`, folder);
+      if (distinguishedId) this.byDistinguished.set(distinguishedId, folder);
+      this.attach(folder, this.msgFolderRoot);
+    };
+    for (const c of withEvents) add('calendar', 'VEVENT', c.href, c.displayName, 'IPF.Appointment', c === withEvents[0] ? 'calendar' : undefined, c);
+    for (const c of withTasks) {
+      const mixed = c.components.includes('VEVENT');
+      const name = c === taskHome && mixed ? 'Tasks' : mixed ? `${c.displayName} (Tasks)` : c.displayName;
+      add('calendar', 'VTODO', c.href, name, 'IPF.Task', c === taskHome ? 'tasks' : undefined, c);
+    }
+    const books = Array.isArray(dav.addressBooks) ? dav.addressBooks : [];
+    for (const b of books) add('contacts', 'VCARD', b.href, b.displayName, 'IPF.Contact', b === books[0] ? 'contacts' : undefined, { writable: !b.readOnly, syncToken: b.syncToken, ctag: b.ctag });
   }
 
   /** Every folder below `from` (not itself), parents before children. */
@@ -114,6 +187,7 @@ export class FolderTree {
 
   find(ref: FolderRef): EwsFolder | undefined {
     if (ref.kind === 'virtual') return this.virtualByName.get(ref.name);
+    if (ref.kind === 'dav') return this.byDav.get(`${ref.view} ${ref.href}`);
     if (ref.stableId) {
       const f = this.byStableId.get(ref.stableId);
       if (f) return f;

@@ -18,6 +18,11 @@ export function parseItemIds(container: Element | undefined, what: string): Item
   });
 }
 
+/** True when any id is not a mail item id (a DAV item, or something malformed that the tree must judge). */
+export function itemInputsNeedDav(ids: ItemIdInput[]): boolean {
+  return ids.some((i) => !decodeItemId(i.id));
+}
+
 export const itemNotFound = () => new EwsError('ErrorItemNotFound', 'The specified object was not found in the store.');
 
 export interface ResolvedItem {

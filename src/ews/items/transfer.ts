@@ -4,9 +4,9 @@ import { textOf, x, type Element } from '../../soap/xml.js';
 import type { RequestContext } from '../operation.js';
 import { asEwsError, EwsError } from '../errors.js';
 import { ok, respond, type ItemResult } from '../operation.js';
-import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
+import { folderInputsNeedDav, loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
 import { encodeItemId } from './item-id.js';
-import { itemNotFound, parseItemIds } from './request.js';
+import { itemInputsNeedDav, itemNotFound, parseItemIds } from './request.js';
 import { resolveItems } from './resolve-many.js';
 
 export async function transferItems(op: 'MoveItem' | 'CopyItem', req: Element, ctx: RequestContext) {
@@ -14,7 +14,7 @@ export async function transferItems(op: 'MoveItem' | 'CopyItem', req: Element, c
   const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
   const returnNewIds = textOf(messagesChild(req, 'ReturnNewItemIds'))?.trim() !== 'false';
   const store = ctx.mailbox.mail;
-  const tree = await loadTree(ctx);
+  const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) || folderInputsNeedDav([target]) });
   const dest = tree.resolve(target, ownAddresses(ctx));
   const { errors, batches } = resolveItems(tree, ids);
   const results: ItemResult[] = errors.map((e) => e ?? itemNotFound());

@@ -43,7 +43,12 @@ export const ConvertId: Operation = {
   async handle(req, ctx) {
     const destination = attr(req, 'DestinationFormat');
     if (!isFormat(destination)) throw schemaViolation(`DestinationFormat "${destination ?? ''}" is not valid.`);
-    const sources = elementChildren(messagesChild(req, 'SourceIds') ?? (() => { throw schemaViolation('SourceIds is required.'); })());
+    const sources = elementChildren(
+      messagesChild(req, 'SourceIds') ??
+        (() => {
+          throw schemaViolation('SourceIds is required.');
+        })(),
+    );
     const results = await eachItem(sources, async (el) => {
       if (el.localName !== 'AlternateId') throw new EwsError('ErrorInvalidRequest', 'Only mailbox ids (AlternateId) can be converted here.');
       const format = attr(el, 'Format');

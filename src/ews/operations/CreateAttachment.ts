@@ -20,8 +20,13 @@ export const CreateAttachment: Operation = {
     const parentId = attr(messagesChild(req, 'ParentItemId'), 'Id');
     if (!parentId) throw schemaViolation('ParentItemId is required.');
     const list = messagesChild(req, 'Attachments');
-    const adds = elementChildren(list ?? (() => { throw schemaViolation('Attachments is required.'); })());
-    const tree = await loadTree(ctx);
+    const adds = elementChildren(
+      list ??
+        (() => {
+          throw schemaViolation('Attachments is required.');
+        })(),
+    );
+    const tree = await loadTree(ctx, { dav: false });
     try {
       const { ref, folder } = resolveItem(tree, { id: parentId });
       const { messages } = await ctx.mailbox.mail.fetchMessages(folder.mail!.path, [ref.uid], { source: true, flags: true });
@@ -35,7 +40,12 @@ export const CreateAttachment: Operation = {
       input.attachments.push(...added.attachments);
       input.itemAttachments.push(...added.itemAttachments);
       const raw = await composeMessage(input);
-      const newId = await appendMessage(ctx, folder, raw, [...current.flags].filter((f) => f !== '\\Recent'));
+      const newId = await appendMessage(
+        ctx,
+        folder,
+        raw,
+        [...current.flags].filter((f) => f !== '\\Recent'),
+      );
       if (!newId) throw new EwsError('ErrorInternalServerError', 'The mail store did not report the rebuilt message.');
       await ctx.mailbox.mail.deleteMessages(folder.mail!.path, [ref.uid]);
       const newRef = decodeItemId(newId.id)!;
@@ -51,13 +61,21 @@ export const CreateAttachment: Operation = {
           x(
             'm:Attachments',
             null,
-            x(a.localName === 'ItemAttachment' ? 't:ItemAttachment' : 't:FileAttachment', null, x('t:AttachmentId', { Id: encodeAttachmentId(newRef, part?.id ?? ''), RootItemId: newId.id, RootItemChangeKey: newId.changeKey })),
+            x(
+              a.localName === 'ItemAttachment' ? 't:ItemAttachment' : 't:FileAttachment',
+              null,
+              x('t:AttachmentId', { Id: encodeAttachmentId(newRef, part?.id ?? ''), RootItemId: newId.id, RootItemChangeKey: newId.changeKey }),
+            ),
           ),
         );
       });
       return respond('CreateAttachment', results);
     } catch (e) {
-      if (e instanceof EwsError) return respond('CreateAttachment', adds.map(() => e));
+      if (e instanceof EwsError)
+        return respond(
+          'CreateAttachment',
+          adds.map(() => e),
+        );
       throw e;
     }
   },
@@ -72,4 +90,3 @@ function wrapForInput(adds: ReturnType<typeof elementChildren>) {
   message.appendChild(list);
   return message;
 }
-

@@ -11,7 +11,12 @@ export const CreateFolder: Operation = {
   name: 'CreateFolder',
   async handle(req, ctx) {
     const parentId = parseSingleFolderId(messagesChild(req, 'ParentFolderId'), 'ParentFolderId');
-    const folders = elementChildren(messagesChild(req, 'Folders') ?? (() => { throw schemaViolation('Folders is required.'); })());
+    const folders = elementChildren(
+      messagesChild(req, 'Folders') ??
+        (() => {
+          throw schemaViolation('Folders is required.');
+        })(),
+    );
     const store = ctx.mailbox.mail;
     const results = await eachItem(folders, async (el) => {
       const tree = await loadTree(ctx);

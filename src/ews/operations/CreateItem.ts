@@ -17,8 +17,14 @@ export const CreateItem: Operation = {
   name: 'CreateItem',
   async handle(req, ctx) {
     const disposition = attr(req, 'MessageDisposition') as Disposition | undefined;
-    if (disposition && !['SaveOnly', 'SendOnly', 'SendAndSaveCopy'].includes(disposition)) throw schemaViolation(`MessageDisposition "${disposition}" is not valid.`);
-    const items = elementChildren(messagesChild(req, 'Items') ?? (() => { throw schemaViolation('Items is required.'); })());
+    if (disposition && !['SaveOnly', 'SendOnly', 'SendAndSaveCopy'].includes(disposition))
+      throw schemaViolation(`MessageDisposition "${disposition}" is not valid.`);
+    const items = elementChildren(
+      messagesChild(req, 'Items') ??
+        (() => {
+          throw schemaViolation('Items is required.');
+        })(),
+    );
     const tree = await loadTree(ctx);
     const savedEl = messagesChild(req, 'SavedItemFolderId');
     const saved = savedEl ? tree.resolve(parseSingleFolderId(savedEl, 'SavedItemFolderId'), ownAddresses(ctx)) : undefined;

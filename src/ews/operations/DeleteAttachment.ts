@@ -16,7 +16,7 @@ export const DeleteAttachment: Operation = {
   async handle(req, ctx) {
     const ids = parseItemIds(messagesChild(req, 'AttachmentIds'), 'AttachmentIds');
     const results = await eachItem(ids, async ({ id }) => {
-      const tree = await loadTree(ctx);
+      const tree = await loadTree(ctx, { dav: false });
       const ref = decodeAttachmentId(id);
       if (!ref) throw invalidIdMalformed();
       const folder = tree.find(ref.item.folder);
@@ -29,7 +29,12 @@ export const DeleteAttachment: Operation = {
       if (!target) throw new EwsError('ErrorInvalidAttachmentId', 'The attachment could not be found.');
       parsed.attachments = parsed.attachments.filter((a) => a !== target);
       const raw = await composeMessage(composeInputOf(parsed));
-      const newId = await appendMessage(ctx, folder, raw, [...current.flags].filter((f) => f !== '\\Recent'));
+      const newId = await appendMessage(
+        ctx,
+        folder,
+        raw,
+        [...current.flags].filter((f) => f !== '\\Recent'),
+      );
       await ctx.mailbox.mail.deleteMessages(folder.mail.path, [ref.item.uid]);
       return ok(newId ? x('m:RootItemId', { RootItemId: newId.id, RootItemChangeKey: newId.changeKey }) : undefined);
     });

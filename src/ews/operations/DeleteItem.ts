@@ -5,7 +5,7 @@ import { attr } from '../../soap/xml.js';
 import { asEwsError, schemaViolation } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
-import { itemNotFound, parseItemIds } from '../items/request.js';
+import { itemNotFound, parseItemIds, itemInputsNeedDav } from '../items/request.js';
 import { resolveItems } from '../items/resolve-many.js';
 
 export const DeleteItem: Operation = {
@@ -17,14 +17,18 @@ export const DeleteItem: Operation = {
     }
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
     const store = ctx.mailbox.mail;
-    const tree = await loadTree(ctx);
+    const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
     const { errors, batches } = resolveItems(tree, ids);
     const results: ItemResult[] = errors.map((e) => e ?? ok());
     const trash = tree.distinguishedFolder('deleteditems');
     for (const { folder, entries } of batches) {
       const path = folder.mail!.path;
       try {
-        const { messages } = await store.fetchMessages(path, entries.map((e) => e.item.ref.uid), {});
+        const { messages } = await store.fetchMessages(
+          path,
+          entries.map((e) => e.item.ref.uid),
+          {},
+        );
         const present = new Set(messages.map((m) => m.uid));
         const uids = entries.filter((e) => present.has(e.item.ref.uid)).map((e) => e.item.ref.uid);
         for (const e of entries) if (!present.has(e.item.ref.uid)) results[e.index] = itemNotFound();

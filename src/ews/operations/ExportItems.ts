@@ -5,19 +5,23 @@ import { asEwsError } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { changeKeyOf } from '../items/item-id.js';
-import { itemNotFound, parseItemIds } from '../items/request.js';
+import { itemNotFound, parseItemIds, itemInputsNeedDav } from '../items/request.js';
 import { resolveItems } from '../items/resolve-many.js';
 
 export const ExportItems: Operation = {
   name: 'ExportItems',
   async handle(req, ctx) {
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
-    const tree = await loadTree(ctx);
+    const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
     const { errors, batches } = resolveItems(tree, ids);
     const results: ItemResult[] = errors.map((e) => e ?? itemNotFound());
     for (const { folder, entries } of batches) {
       try {
-        const { messages } = await ctx.mailbox.mail.fetchMessages(folder.mail!.path, entries.map((e) => e.item.ref.uid), { source: true });
+        const { messages } = await ctx.mailbox.mail.fetchMessages(
+          folder.mail!.path,
+          entries.map((e) => e.item.ref.uid),
+          { source: true },
+        );
         const byUid = new Map(messages.map((m) => [m.uid, m]));
         for (const { item, index } of entries) {
           const m = byUid.get(item.ref.uid);

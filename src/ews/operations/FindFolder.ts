@@ -28,7 +28,11 @@ export const FindFolder: Operation = {
         x(
           'm:RootFolder',
           page.attributes,
-          x('t:Folders', null, page.items.map((f) => renderFolder(f, shape, ctx))),
+          x(
+            't:Folders',
+            null,
+            page.items.map((f) => renderFolder(f, shape, ctx)),
+          ),
         ),
       );
     });

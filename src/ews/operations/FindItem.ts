@@ -4,7 +4,7 @@
 import { NS, attr, child, elementChildren, textOf, x, type Element } from '../../soap/xml.js';
 import { schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
-import { loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
+import { folderInputsNeedDav, loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
 import { loadMailItems, renderContext } from '../items/load.js';
 import { fieldNeeds, mailPropertyValue, needsOf, renderMailItem, type MailItem, type Need } from '../items/mail-item.js';
 import { parseSortOrder, planSearch, planSort, restrictionPaths, type SortField } from '../items/search.js';
@@ -29,7 +29,7 @@ export const FindItem: Operation = {
     const parents = parseFolderIds(messagesChild(req, 'ParentFolderIds'), 'ParentFolderIds');
     const grouping = parseGrouping(req);
     const store = ctx.mailbox.mail;
-    const tree = await loadTree(ctx);
+    const tree = await loadTree(ctx, { dav: folderInputsNeedDav(parents) });
     const rc = renderContext(ctx.version, shape);
     const results = await eachItem(parents, async (id) => {
       const folder = tree.resolve(id, ownAddresses(ctx));
@@ -62,7 +62,17 @@ export const FindItem: Operation = {
       const render = (i: MailItem) => renderMailItem(i, rc, true, mime.get(i.msg.uid));
       if (!grouping) return ok(x('m:RootFolder', page.attributes, x('t:Items', null, inOrder.map(render))));
       const groups = groupItems(inOrder, grouping);
-      return ok(x('m:RootFolder', page.attributes, x('t:Groups', null, groups.map((g) => x('t:GroupedItems', null, x('t:GroupIndex', null, g.key), x('t:Items', null, g.items.map(render)))))));
+      return ok(
+        x(
+          'm:RootFolder',
+          page.attributes,
+          x(
+            't:Groups',
+            null,
+            groups.map((g) => x('t:GroupedItems', null, x('t:GroupIndex', null, g.key), x('t:Items', null, g.items.map(render)))),
+          ),
+        ),
+      );
     });
     return respond('FindItem', results);
   },
@@ -91,7 +101,12 @@ function parseGrouping(req: Element): Grouping | undefined {
   if (d) {
     const std = textOf(child(d, NS.types, 'StandardGroupBy'))?.trim();
     if (std !== 'ConversationTopic') throw schemaViolation(`StandardGroupBy "${std ?? ''}" is not valid.`);
-    return { by: { kind: 'field', uri: 'message:ConversationTopic' }, aggregateOn: { kind: 'field', uri: 'item:DateTimeReceived' }, aggregate: 'Maximum', descending: true };
+    return {
+      by: { kind: 'field', uri: 'message:ConversationTopic' },
+      aggregateOn: { kind: 'field', uri: 'item:DateTimeReceived' },
+      aggregate: 'Maximum',
+      descending: true,
+    };
   }
   return undefined;
 }

@@ -18,7 +18,7 @@ export const GetAttachment: Operation = {
     const idsEl = messagesChild(req, 'AttachmentIds');
     if (!idsEl) throw schemaViolation('AttachmentIds is required.');
     const ids = parseItemIds(idsEl, 'AttachmentIds');
-    const tree = await loadTree(ctx);
+    const tree = await loadTree(ctx, { dav: false });
     const results = await eachItem(ids, async ({ id }) => {
       const ref = decodeAttachmentId(id);
       if (!ref) throw invalidIdMalformed();

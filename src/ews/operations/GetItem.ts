@@ -6,7 +6,7 @@ import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { loadMailItems, renderContext } from '../items/load.js';
 import { needsOf, renderMailItem } from '../items/mail-item.js';
-import { groupByFolder, itemNotFound, parseItemIds, resolveItem, type ResolvedItem } from '../items/request.js';
+import { groupByFolder, itemNotFound, parseItemIds, resolveItem, type ResolvedItem, itemInputsNeedDav } from '../items/request.js';
 import { parseItemShape } from '../items/shape.js';
 
 export const GetItem: Operation = {
@@ -14,7 +14,7 @@ export const GetItem: Operation = {
   async handle(req, ctx) {
     const shape = parseItemShape(messagesChild(req, 'ItemShape'));
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
-    const tree = await loadTree(ctx);
+    const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
     const resolved: (ResolvedItem | EwsError)[] = ids.map((id) => {
       try {
         return resolveItem(tree, id);
@@ -29,7 +29,12 @@ export const GetItem: Operation = {
     const rc = renderContext(ctx.version, shape);
     for (const [folder, entries] of groupByFolder(resolved)) {
       try {
-        const loaded = await loadMailItems(ctx.mailbox.mail, folder, entries.map((e) => e.item.ref.uid), needs);
+        const loaded = await loadMailItems(
+          ctx.mailbox.mail,
+          folder,
+          entries.map((e) => e.item.ref.uid),
+          needs,
+        );
         const byUid = new Map(loaded.items.map((i) => [i.msg.uid, i]));
         for (const { item, index } of entries) {
           const found = byUid.get(item.ref.uid);

@@ -2,7 +2,7 @@
 import { textOf } from '../../soap/xml.js';
 import { schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
-import { loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
+import { folderInputsNeedDav, loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
 
 export const MarkAllItemsAsRead: Operation = {
   name: 'MarkAllItemsAsRead',
@@ -11,7 +11,7 @@ export const MarkAllItemsAsRead: Operation = {
     if (readFlag !== 'true' && readFlag !== 'false') throw schemaViolation('ReadFlag must be true or false.');
     const ids = parseFolderIds(messagesChild(req, 'FolderIds'), 'FolderIds');
     const store = ctx.mailbox.mail;
-    const tree = await loadTree(ctx);
+    const tree = await loadTree(ctx, { dav: folderInputsNeedDav(ids) });
     const results = await eachItem(ids, async (id) => {
       const folder = tree.resolve(id, ownAddresses(ctx));
       if (folder.mail?.selectable && folder.mail.messages > 0) {

@@ -5,7 +5,7 @@ import { asEwsError, schemaViolation } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { encodeItemId } from '../items/item-id.js';
-import { itemNotFound, parseItemIds } from '../items/request.js';
+import { itemNotFound, parseItemIds, itemInputsNeedDav } from '../items/request.js';
 import { resolveItems } from '../items/resolve-many.js';
 
 export const MarkAsJunk: Operation = {
@@ -16,7 +16,7 @@ export const MarkAsJunk: Operation = {
     if ((isJunk !== 'true' && isJunk !== 'false') || (move !== 'true' && move !== 'false')) throw schemaViolation('IsJunk and MoveItem must be true or false.');
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
     const store = ctx.mailbox.mail;
-    const tree = await loadTree(ctx);
+    const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
     const dest = tree.distinguishedFolder(isJunk === 'true' ? 'junkemail' : 'inbox');
     const { errors, batches } = resolveItems(tree, ids);
     const results: ItemResult[] = errors.map((e) => e ?? itemNotFound());
@@ -37,7 +37,11 @@ export const MarkAsJunk: Operation = {
           if (!present.has(item.ref.uid)) continue;
           const newUid = moved.get(item.ref.uid);
           const destRef = dest?.ref.kind === 'mail' ? dest.ref : undefined;
-          results[index] = ok(newUid && destRef && destState ? x('m:MovedItemId', { Id: encodeItemId({ folder: destRef, uidValidity: destState.uidValidity, uid: newUid }), ChangeKey: 'CQAAAA==' }) : undefined);
+          results[index] = ok(
+            newUid && destRef && destState
+              ? x('m:MovedItemId', { Id: encodeItemId({ folder: destRef, uidValidity: destState.uidValidity, uid: newUid }), ChangeKey: 'CQAAAA==' })
+              : undefined,
+          );
         }
       } catch (e) {
         const err = asEwsError(e);

@@ -4,7 +4,7 @@ import { attr } from '../../soap/xml.js';
 import { asEwsError, schemaViolation } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
-import { itemNotFound, parseItemIds } from '../items/request.js';
+import { itemNotFound, parseItemIds, itemInputsNeedDav } from '../items/request.js';
 import { resolveItems } from '../items/resolve-many.js';
 import { sendMessage } from '../items/send.js';
 
@@ -14,13 +14,22 @@ export const SendItem: Operation = {
     const save = attr(req, 'SaveItemToFolder') ?? 'true';
     if (save !== 'true' && save !== 'false') throw schemaViolation('SaveItemToFolder must be true or false.');
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
-    const tree = await loadTree(ctx);
+    const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
     const savedEl = messagesChild(req, 'SavedItemFolderId');
-    const copyTo = save === 'true' ? (savedEl ? tree.resolve(parseSingleFolderId(savedEl, 'SavedItemFolderId'), ownAddresses(ctx)) : tree.distinguishedFolder('sentitems')) : undefined;
+    const copyTo =
+      save === 'true'
+        ? savedEl
+          ? tree.resolve(parseSingleFolderId(savedEl, 'SavedItemFolderId'), ownAddresses(ctx))
+          : tree.distinguishedFolder('sentitems')
+        : undefined;
     const { errors, batches } = resolveItems(tree, ids);
     const results: ItemResult[] = errors.map((e) => e ?? itemNotFound());
     for (const { folder, entries } of batches) {
-      const { messages } = await ctx.mailbox.mail.fetchMessages(folder.mail!.path, entries.map((e) => e.item.ref.uid), { source: true });
+      const { messages } = await ctx.mailbox.mail.fetchMessages(
+        folder.mail!.path,
+        entries.map((e) => e.item.ref.uid),
+        { source: true },
+      );
       const byUid = new Map(messages.map((m) => [m.uid, m]));
       for (const { item, index } of entries) {
         const raw = byUid.get(item.ref.uid)?.source;

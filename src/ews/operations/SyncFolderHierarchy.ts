@@ -60,5 +60,8 @@ export const SyncFolderHierarchy: Operation = {
 };
 
 function digest(f: EwsFolder): string {
-  return createHash('sha1').update(`${f.displayName}\0${f.parent?.id ?? ''}\0${f.folderClass}`).digest('base64').slice(0, 10);
+  return createHash('sha1')
+    .update(`${f.displayName}\0${f.parent?.id ?? ''}\0${f.folderClass}`)
+    .digest('base64')
+    .slice(0, 10);
 }

@@ -44,7 +44,11 @@ export const SyncFolderItems: Operation = {
       const rc = renderContext(ctx.version, shape);
       const done = (state: MailSyncState, changes: Xml[], last: boolean) =>
         respond('SyncFolderItems', [
-          ok(x('m:SyncState', null, sealState(STATE_KIND, state, ctx.stateSecret)), x('m:IncludesLastItemInRange', null, String(last)), x('m:Changes', null, changes)),
+          ok(
+            x('m:SyncState', null, sealState(STATE_KIND, state, ctx.stateSecret)),
+            x('m:IncludesLastItemInRange', null, String(last)),
+            x('m:Changes', null, changes),
+          ),
         ]);
       if (!folder.mail?.selectable) return done({ f: folder.id, v: 0, m: '0', u: 0 }, [], true);
       const path = folder.mail.path;
@@ -69,7 +73,7 @@ export const SyncFolderItems: Operation = {
           const id = itemIdOf(uid, uidValidity);
           if (!ignore.has(id)) changes.push(x('t:Delete', null, x('t:ItemId', { Id: id })));
         }
-        const byModseq = [...changed.items].sort((a, b) => (a.msg.modseq ?? 0n) < (b.msg.modseq ?? 0n) ? -1 : 1);
+        const byModseq = [...changed.items].sort((a, b) => ((a.msg.modseq ?? 0n) < (b.msg.modseq ?? 0n) ? -1 : 1));
         for (const item of byModseq) {
           if (changes.length >= max) {
             updatesComplete = false;

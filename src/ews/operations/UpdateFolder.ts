@@ -29,7 +29,10 @@ export const UpdateFolder: Operation = {
           newName = validateFolderName(textOf(findChildDeep(update, 'DisplayName')), tree.delimiter());
         } else if (uri === 'folder:FolderClass') {
           const cls = textOf(findChildDeep(update, 'FolderClass'))?.trim() ?? '';
-          const same = update.localName === 'DeleteFolderField' ? folder.folderClass === '' : cls === folder.folderClass || (cls === 'IPF.Note' && folder.folderClass === '');
+          const same =
+            update.localName === 'DeleteFolderField'
+              ? folder.folderClass === ''
+              : cls === folder.folderClass || (cls === 'IPF.Note' && folder.folderClass === '');
           if (!same) throw new EwsError('ErrorInvalidPropertySet', 'The class of a mail folder cannot be changed.');
         } else if (uri === 'folder:PermissionSet' && update.localName === 'DeleteFolderField') {
           // exchangelib clears the permission set on every save; IMAP folders have none to clear.

@@ -11,7 +11,7 @@ import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../f
 import { applyFlagUpdate, flagChanges, type FlagEdit } from '../items/flag-updates.js';
 import { changeKeyOf } from '../items/item-id.js';
 import { applyContentUpdate, composeInputOf } from '../items/message-edit.js';
-import { itemNotFound, resolveItem } from '../items/request.js';
+import { itemInputsNeedDav, itemNotFound, resolveItem } from '../items/request.js';
 import { appendTo, sendMessage } from '../items/send.js';
 import { parsePropertyPath } from '../properties/path.js';
 
@@ -22,9 +22,14 @@ export const UpdateItem: Operation = {
     if (!['NeverOverwrite', 'AutoResolve', 'AlwaysOverwrite'].includes(conflict)) throw schemaViolation(`ConflictResolution "${conflict}" is not valid.`);
     const disposition = attr(req, 'MessageDisposition') ?? 'SaveOnly';
     if (!['SaveOnly', 'SendOnly', 'SendAndSaveCopy'].includes(disposition)) throw schemaViolation(`MessageDisposition "${disposition}" is not valid.`);
-    const changes = elementChildren(messagesChild(req, 'ItemChanges') ?? (() => { throw schemaViolation('ItemChanges is required.'); })());
+    const changes = elementChildren(
+      messagesChild(req, 'ItemChanges') ??
+        (() => {
+          throw schemaViolation('ItemChanges is required.');
+        })(),
+    );
     const store = ctx.mailbox.mail;
-    const tree = await loadTree(ctx);
+    const tree = await loadTree(ctx, { dav: changes.some((c) => itemInputsNeedDav([{ id: attr(child(c, NS.types, 'ItemId'), 'Id') ?? '' }])) });
     const savedEl = messagesChild(req, 'SavedItemFolderId');
     const saved = savedEl ? tree.resolve(parseSingleFolderId(savedEl, 'SavedItemFolderId'), ownAddresses(ctx)) : undefined;
     const results = await eachItem(changes, async (change) => {
@@ -33,7 +38,12 @@ export const UpdateItem: Operation = {
       if (!id) throw schemaViolation('ItemChange needs an ItemId.');
       const { ref, folder } = resolveItem(tree, { id, changeKey: attr(idEl, 'ChangeKey') });
       const path = folder.mail!.path;
-      const updates = elementChildren(child(change, NS.types, 'Updates') ?? (() => { throw schemaViolation('ItemChange needs Updates.'); })());
+      const updates = elementChildren(
+        child(change, NS.types, 'Updates') ??
+          (() => {
+            throw schemaViolation('ItemChange needs Updates.');
+          })(),
+      );
       const edit: FlagEdit = { add: [], remove: [] };
       const contentUpdates: { kind: string; path: ReturnType<typeof parsePropertyPath>; el: (typeof updates)[number] }[] = [];
       for (const update of updates) {
@@ -48,7 +58,10 @@ export const UpdateItem: Operation = {
       if (!current) throw itemNotFound();
       const sentKey = attr(idEl, 'ChangeKey');
       if (conflict === 'NeverOverwrite' && sentKey && sentKey !== changeKeyOf(current.modseq, current.uid)) {
-        throw new EwsError('ErrorIrresolvableConflict', 'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.');
+        throw new EwsError(
+          'ErrorIrresolvableConflict',
+          'The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.',
+        );
       }
       const { add, remove } = flagChanges(edit, current.flags);
       let raw = current.source;
@@ -57,7 +70,10 @@ export const UpdateItem: Operation = {
         const input = composeInputOf(await readMessage(current.source!, { smime: 'transparent' }));
         for (const u of contentUpdates) {
           if (!applyContentUpdate(input, u.kind, u.path, u.el, ctx.user)) {
-            throw new EwsError('ErrorInvalidPropertySet', `${u.path.kind === 'field' ? u.path.uri : 'This property'} cannot be changed on a stored message here.`);
+            throw new EwsError(
+              'ErrorInvalidPropertySet',
+              `${u.path.kind === 'field' ? u.path.uri : 'This property'} cannot be changed on a stored message here.`,
+            );
           }
         }
         raw = await composeMessage(input);

@@ -10,8 +10,13 @@ import { appendMessage } from '../items/send.js';
 export const UploadItems: Operation = {
   name: 'UploadItems',
   async handle(req, ctx) {
-    const items = elementChildren(messagesChild(req, 'Items') ?? (() => { throw schemaViolation('Items is required.'); })());
-    const tree = await loadTree(ctx);
+    const items = elementChildren(
+      messagesChild(req, 'Items') ??
+        (() => {
+          throw schemaViolation('Items is required.');
+        })(),
+    );
+    const tree = await loadTree(ctx, { dav: false });
     const results = await eachItem(items, async (item) => {
       const action = attr(item, 'CreateAction');
       if (action !== 'CreateNew' && action !== 'Update' && action !== 'UpdateOrCreate') throw schemaViolation(`CreateAction "${action ?? ''}" is not valid.`);
