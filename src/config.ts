@@ -21,6 +21,16 @@ export interface Config {
   /** Seconds an unused backend session stays open. */
   sessionIdleSeconds: number;
   logLevel: 'error' | 'info' | 'debug';
+  /** Shared with Dovecot's push_notification Lua script (examples/dovecot/): Dovecot pushes events; without it users are watched over IMAP. */
+  eventsSecret?: string;
+  /** A separate listener for the internal event endpoint; without it the main listener serves /ewsgate/events to loopback and private addresses. */
+  eventsListen?: { host: string; port: number };
+  /** Seconds between STATUS polls of the folders the IMAP watcher does not idle on. */
+  notifyPollSeconds: number;
+  /** Seconds between keep-alives on a held GetStreamingEvents connection. */
+  notifyHeartbeatSeconds: number;
+  /** Bytes one GetStreamingEvents response may carry before it is closed (the client reconnects). */
+  streamMaxBytes: number;
 }
 
 export interface OptionSpec {
@@ -46,6 +56,11 @@ type RawConfig = {
   maxRequestBytes?: string;
   sessionIdleSeconds?: string;
   logLevel?: string;
+  eventsSecret?: string;
+  eventsListen?: string;
+  notifyPollSeconds?: string;
+  notifyHeartbeatSeconds?: string;
+  streamMaxBytes?: string;
 };
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -63,6 +78,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxRequestBytes', env: 'EWSGATE_MAX_REQUEST_BYTES', flag: '--max-request-bytes', help: 'largest request body accepted', default: String(64 * 1024 * 1024) },
   { key: 'sessionIdleSeconds', env: 'EWSGATE_SESSION_IDLE_SECONDS', flag: '--session-idle-seconds', help: 'how long an unused backend session stays open', default: '60' },
   { key: 'logLevel', env: 'EWSGATE_LOG_LEVEL', flag: '--log-level', help: 'error, info or debug', default: 'info' },
+  { key: 'eventsSecret', env: 'EWSGATE_EVENTS_SECRET', flag: '--events-secret', help: "secret Dovecot's push_notification Lua script sends (examples/dovecot/); none: watch users over IMAP" },
+  { key: 'eventsListen', env: 'EWSGATE_EVENTS_LISTEN', flag: '--events-listen', help: 'host:port for the internal event endpoint; none: /ewsgate/events on the main listener, loopback and private addresses only' },
+  { key: 'notifyPollSeconds', env: 'EWSGATE_NOTIFY_POLL_SECONDS', flag: '--notify-poll-seconds', help: 'STATUS polling of the folders the IMAP watcher does not IDLE on', default: '30' },
+  { key: 'notifyHeartbeatSeconds', env: 'EWSGATE_NOTIFY_HEARTBEAT_SECONDS', flag: '--notify-heartbeat-seconds', help: 'keep-alive interval on held GetStreamingEvents connections', default: '30' },
+  { key: 'streamMaxBytes', env: 'EWSGATE_STREAM_MAX_BYTES', flag: '--stream-max-bytes', help: 'bytes one GetStreamingEvents response may carry before it is closed', default: String(8 * 1024 * 1024) },
 ];
 
 export class ConfigError extends Error {
@@ -171,6 +191,12 @@ function validate(raw: RawConfig): Config {
     publicUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
   }
   if (!raw.stateSecret || raw.stateSecret.length < 8) problems.push('EWSGATE_STATE_SECRET must have at least 8 characters');
+  const eventsSecret = raw.eventsSecret || undefined;
+  if (eventsSecret !== undefined && (eventsSecret.length < 16 || /\s/.test(eventsSecret))) problems.push('EWSGATE_EVENTS_SECRET must have at least 16 characters and no white space');
+  const eventsListen = raw.eventsListen ? parseHostPort(raw.eventsListen, problems, 'EWSGATE_EVENTS_LISTEN') : undefined;
+  const notifyPollSeconds = int('notifyPollSeconds', 'EWSGATE_NOTIFY_POLL_SECONDS', 1);
+  const notifyHeartbeatSeconds = int('notifyHeartbeatSeconds', 'EWSGATE_NOTIFY_HEARTBEAT_SECONDS', 1);
+  const streamMaxBytes = int('streamMaxBytes', 'EWSGATE_STREAM_MAX_BYTES', 4096);
   if (problems.length) throw new ConfigError(problems);
   return {
     listen: listen!,
@@ -186,18 +212,23 @@ function validate(raw: RawConfig): Config {
     maxRequestBytes,
     sessionIdleSeconds,
     logLevel,
+    eventsSecret,
+    eventsListen,
+    notifyPollSeconds,
+    notifyHeartbeatSeconds,
+    streamMaxBytes,
   };
 }
 
-function parseHostPort(s: string, problems: string[]): { host: string; port: number } | undefined {
+function parseHostPort(s: string, problems: string[], name = 'EWSGATE_LISTEN'): { host: string; port: number } | undefined {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(s.trim());
   if (!m) {
-    problems.push(`EWSGATE_LISTEN must be host:port, got "${s}"`);
+    problems.push(`${name} must be host:port, got "${s}"`);
     return undefined;
   }
   const port = Number(m[3]);
   if (port < 0 || port > 65535) {
-    problems.push(`EWSGATE_LISTEN port must be 0-65535, got ${m[3]}`);
+    problems.push(`${name} port must be 0-65535, got ${m[3]}`);
     return undefined;
   }
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };

@@ -20,6 +20,8 @@ import { messagesXsd, servicesWsdl, typesXsd } from '../wsdl/schema.js';
 import { challenge, parseBasicAuth, type BasicCredentials } from './auth.js';
 import type { Logger } from './log.js';
 import { createMailboxProvider, type MailboxProvider, type OpenMailbox } from './mailboxes.js';
+import { renderStreamingEnvelope, startNotifications, type GatewayNotifications } from '../notify/index.js';
+import type { HubOptions } from '../notify/hub.js';
 
 /** DavMail compares this string exactly; anything else reads to it as an empty answer. */
 const XML_CONTENT_TYPE = 'text/xml; charset=utf-8';
@@ -29,13 +31,15 @@ export interface Gateway {
   /** Base URL the gateway listens on, e.g. http://127.0.0.1:8080 */
   url: string;
   mailboxes: MailboxProvider;
+  notifications: GatewayNotifications;
   close(): Promise<void>;
 }
 
 class BodyTooLarge extends Error {}
 
-export async function startGateway(config: Config, log: Logger, opts: { mailboxes?: MailboxProvider } = {}): Promise<Gateway> {
+export async function startGateway(config: Config, log: Logger, opts: { mailboxes?: MailboxProvider; notify?: Partial<HubOptions> } = {}): Promise<Gateway> {
   const mailboxes = opts.mailboxes ?? createMailboxProvider(config);
+  const notifications = await startNotifications(config, log, mailboxes, opts.notify);
   const stateSecret = Buffer.from(config.stateSecret);
   const proxy = config.upstream ? httpProxy.createProxyServer({ target: config.upstream.toString(), ws: true, xfwd: true, changeOrigin: false }) : undefined;
   proxy?.on('error', (err, _req, res) => {
@@ -115,7 +119,13 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
         user = auth.creds.user;
         result = await dispatch(
           request,
-          { user: identify(auth.creds.user), version: request.version, mailbox: auth.open.mailbox, stateSecret },
+          {
+            user: identify(auth.creds.user),
+            version: request.version,
+            mailbox: auth.open.mailbox,
+            stateSecret,
+            notifications: notifications.forUser(identify(auth.creds.user), auth.creds.password),
+          },
           (e) => log.error('operation failed', { op: request?.operation.localName, error: (e as Error)?.stack ?? String(e) }),
         );
       }
@@ -192,6 +202,7 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
     if (p === '/autodiscover/autodiscover.xml') return handleAutodiscover(req, res, 'pox', url);
     if (p === '/autodiscover/autodiscover.svc') return handleAutodiscover(req, res, 'soap', url);
     if (p === '/autodiscover/autodiscover.json' || p.startsWith('/autodiscover/autodiscover.json/')) return handleAutodiscover(req, res, 'json', url);
+    if (p === '/ewsgate/events') return notifications.handleEventPost(req, res);
     if (p === '/ewsgate/health') {
       const body = JSON.stringify({ status: 'ok', backendConnections: mailboxes.connections() });
       res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
@@ -243,12 +254,14 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
     server,
     url,
     mailboxes,
+    notifications,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       proxy?.close();
+      await notifications.close();
       await mailboxes.close();
     },
   };
@@ -269,7 +282,7 @@ async function runStream(res: ServerResponse, answer: StreamingAnswer, soapVersi
   res.on('close', close);
   const out = {
     send(body: Xml) {
-      if (!closed) res.write(renderEnvelope(body, soapVersion));
+      if (!closed) res.write(renderStreamingEnvelope(body, soapVersion));
     },
     end() {
       if (!closed) res.end();

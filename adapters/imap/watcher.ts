@@ -1,0 +1,181 @@
+// MailWatcher over IMAP: one imapflow connection per watched user that IDLEs on one
+// folder (EXAMINE, so \Recent is left alone) and rings on EXISTS / EXPUNGE / VANISHED /
+// FETCH FLAGS there; a timer rings for the other folders (the hub then compares one
+// LIST-STATUS with what it knows). A dropped connection is reconnected with a growing
+// pause, and `ready` after each reconnect makes the hub diff whatever happened meanwhile.
+import { ImapFlow } from 'imapflow';
+import { BackendAuthError, BackendUnavailableError, type MailStore } from '../../src/ports/mail-store.js';
+import type { MailWatcher, MailWatcherFactory, WatcherListener } from '../../src/ports/mail-watcher.js';
+import { ImapMailStore } from './imap-store.js';
+import type { ImapEndpoint } from './pool.js';
+
+export interface ImapWatcherOptions {
+  connectTimeoutMs?: number;
+  /** IDLE is restarted this often (RFC 2177 asks for less than 29 minutes). */
+  maxIdleMs?: number;
+  /** First pause before reconnecting; doubles up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export class ImapWatcherFactory implements MailWatcherFactory {
+  private readonly live = new Set<ImapWatcher>();
+
+  constructor(
+    private readonly endpoint: ImapEndpoint,
+    private readonly opts: ImapWatcherOptions = {},
+  ) {}
+
+  watch(login: string, password: string, o: { idlePath: string; pollMs: number }, listener: WatcherListener): MailWatcher {
+    const w = new ImapWatcher(this.endpoint, this.opts, login, password, o.idlePath, o.pollMs, listener, () => this.live.delete(w));
+    this.live.add(w);
+    w.start();
+    return w;
+  }
+
+  connections(): number {
+    let n = 0;
+    for (const w of this.live) if (w.connected) n++;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.live].map((w) => w.close()));
+  }
+}
+
+class ImapWatcher implements MailWatcher {
+  private client?: ImapFlow;
+  private clientStore?: ImapMailStore;
+  private closed = false;
+  private pollTimer?: NodeJS.Timeout;
+  private sleeping?: { timer: NodeJS.Timeout; wake: () => void };
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly endpoint: ImapEndpoint,
+    private readonly opts: ImapWatcherOptions,
+    private readonly login: string,
+    private password: string,
+    private idlePath: string,
+    private readonly pollMs: number,
+    private readonly listener: WatcherListener,
+    private readonly onClosed: () => void,
+  ) {}
+
+  get connected(): boolean {
+    return !!this.client?.usable;
+  }
+
+  get store(): MailStore {
+    if (!this.clientStore || !this.client?.usable) throw new BackendUnavailableError('The watcher is not connected.');
+    return this.clientStore;
+  }
+
+  setIdleFolder(path: string): void {
+    if (path === this.idlePath) return;
+    this.idlePath = path;
+    // Breaks the current IDLE; the loop re-opens the new folder.
+    this.client?.noop().catch(() => undefined);
+  }
+
+  start(): void {
+    this.loop = this.run().finally(() => this.onClosed());
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.sleeping) {
+      clearTimeout(this.sleeping.timer);
+      this.sleeping.wake();
+    }
+    const c = this.client;
+    if (c) await c.logout().catch(() => c.close());
+    await this.loop?.catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    const first = this.opts.backoffMs ?? 1000;
+    let backoff = first;
+    while (!this.closed) {
+      let wasReady = false;
+      let failure: unknown;
+      const client = new ImapFlow({
+        host: this.endpoint.host,
+        port: this.endpoint.port,
+        secure: this.endpoint.secure,
+        tls: this.endpoint.allowUntrusted ? { rejectUnauthorized: false } : undefined,
+        auth: { user: this.login, pass: this.password },
+        logger: false,
+        qresync: true,
+        disableAutoIdle: true,
+        maxIdleTime: this.opts.maxIdleMs ?? 10 * 60_000,
+        connectionTimeout: this.opts.connectTimeoutMs ?? 10_000,
+        greetingTimeout: this.opts.connectTimeoutMs ?? 10_000,
+        clientInfo: { name: 'ewsgate-watcher' },
+      });
+      client.on('error', () => undefined);
+      const ring = (e: { path?: string }) => {
+        if (!e || e.path === this.idlePath) this.listener.changed(this.idlePath);
+      };
+      client.on('exists', ring);
+      client.on('expunge', ring);
+      client.on('flags', ring);
+      try {
+        try {
+          await client.connect();
+        } catch (e) {
+          if ((e as { authenticationFailed?: boolean }).authenticationFailed) {
+            this.closed = true;
+            this.listener.failed(new BackendAuthError());
+            return;
+          }
+          throw e;
+        }
+        if (this.closed) break;
+        this.client = client;
+        this.clientStore = new ImapMailStore(client, () => undefined);
+        await client.mailboxOpen(this.idlePath, { readOnly: true });
+        backoff = first;
+        wasReady = true;
+        this.listener.ready();
+        this.pollTimer = setInterval(() => this.listener.changed(null), this.pollMs);
+        this.pollTimer.unref();
+        while (!this.closed && client.usable) {
+          if (!(client as unknown as { connectionBusy(): boolean }).connectionBusy() && (!client.mailbox || client.mailbox.path !== this.idlePath)) {
+            await client.mailboxOpen(this.idlePath, { readOnly: true });
+          }
+          await client.idle({ whenFree: true });
+          // A command of a diff broke the IDLE; let it run before idling again.
+          await new Promise<void>((r) => setImmediate(r));
+        }
+      } catch (e) {
+        failure = e;
+      } finally {
+        if (this.pollTimer) clearInterval(this.pollTimer);
+        this.pollTimer = undefined;
+        if (this.client === client) {
+          this.client = undefined;
+          this.clientStore = undefined;
+        }
+        client.close();
+      }
+      if (this.closed) break;
+      this.listener.lost(failure ?? new BackendUnavailableError('The IMAP connection of the watcher was closed.'));
+      await this.sleep(backoff);
+      backoff = Math.min(backoff * 2, this.opts.maxBackoffMs ?? 30_000);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.sleeping = undefined;
+        resolve();
+      }, ms);
+      timer.unref();
+      this.sleeping = { timer, wake: resolve };
+    });
+  }
+}

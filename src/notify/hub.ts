@@ -1,0 +1,611 @@
+// The notification hub: one channel per user (not per subscription or request) that
+// learns about changes from the best source there is, and fans them out to that user's
+// streaming and push subscriptions.
+//
+//  - Dovecot push (EWSGATE_EVENTS_SECRET set): Dovecot's push_notification Lua driver
+//    POSTs every transaction's events (examples/dovecot/ewsgate-push.lua); they become EWS
+//    events here without asking the backend anything, so a waiting client costs no backend
+//    connection at all. Folder events, unknown folders and anything that looks like a gap
+//    (a UID skipped, a UIDVALIDITY change) are settled by a diff from MODSEQ instead.
+//  - Otherwise one IMAP watcher per user (ports/mail-watcher): IDLE on INBOX, LIST-STATUS
+//    polling for the rest, and a MODSEQ diff on its own connection for every ring. A
+//    dropped connection is reconnected and the diff after it covers the gap.
+//
+// Pull subscriptions need none of this: GetEvents computes its events from the watermark
+// (diff.ts), so they survive restarts and work on any instance. Streaming subscriptions
+// survive too: their ids are self-contained, so a connection that names one this process
+// never saw rebuilds it, and is told to resynchronize its folders (a ModifiedEvent per
+// watched folder) since what happened in between cannot be known.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthenticatedUser, StreamOut, StreamingAnswer } from '../ews/operation.js';
+import { FolderTree } from '../ews/folders/tree.js';
+import { encodeItemId } from '../ews/items/item-id.js';
+import type { MailStore } from '../ports/mail-store.js';
+import type { MailWatcher, MailWatcherFactory } from '../ports/mail-watcher.js';
+import type { Logger } from '../server/log.js';
+import type { Xml } from '../soap/xml.js';
+import { diffFolders, keyOf, snapshot, stateOf, trackedFolders, type Scope } from './diff.js';
+import { sealWatermark, userDigest, type FolderState, type NotifyEvent, type Subscription } from './model.js';
+import { PushDelivery } from './push.js';
+import { SubQueue } from './queue.js';
+import { StreamSession, type StreamLimits } from './stream.js';
+import { eventEndpoint } from './endpoint.js';
+
+export interface HubOptions {
+  stateSecret: Buffer;
+  log: Logger;
+  /** Opens the user's mailbox for a moment (the gateway's session pool). */
+  openMailbox(login: string, password: string): Promise<{ mail: MailStore; release(): void }>;
+  /** Dovecot push: the shared secret its Lua script sends. Without it, users are watched over IMAP. */
+  eventsSecret?: string;
+  /** Accept event POSTs from any address (default: loopback and private networks only). */
+  eventsFromAnywhere?: boolean;
+  watcher?: MailWatcherFactory;
+  /** STATUS polling of the folders the IMAP watcher does not idle on. */
+  pollMs?: number;
+  heartbeatMs?: number;
+  /** Length of a "minute" in ConnectionTimeout, StatusFrequency and Timeout (tests shorten it). */
+  minuteMs?: number;
+  maxStreamBytes?: number;
+  maxEventsPerNotification?: number;
+  /** Events one subscription may have waiting before it counts as having missed some. */
+  maxQueued?: number;
+  /** How long the queue of a streaming subscription outlives its last connection. */
+  subscriptionIdleMs?: number;
+  /** How long a user's channel (and watcher) outlives its last subscription. */
+  channelGraceMs?: number;
+  pushRetryFirstMs?: number;
+  pushTimeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+type Required2<T> = { [K in keyof T]-?: T[K] };
+type Limits = Required2<
+  Pick<
+    HubOptions,
+    'pollMs' | 'heartbeatMs' | 'minuteMs' | 'maxStreamBytes' | 'maxEventsPerNotification' | 'maxQueued' | 'subscriptionIdleMs' | 'channelGraceMs' | 'pushRetryFirstMs' | 'pushTimeoutMs'
+  >
+>;
+
+/** One POST of the Lua script. */
+export interface DovecotEvents {
+  user: string;
+  events: { event: string; mailbox: string; uid?: number; uidvalidity?: number; old?: string }[];
+  folders?: Record<string, { uidvalidity?: number; uidnext?: number; messages?: number; unseen?: number; highestmodseq?: number }>;
+}
+
+export interface HubStats {
+  channels: number;
+  subscriptions: number;
+  streams: number;
+  pushSubscriptions: number;
+  watcherConnections: number;
+  eventsIn: number;
+  eventsOut: number;
+}
+
+export class NotificationHub {
+  readonly mode: 'dovecot' | 'imap' | 'none';
+  readonly limits: Limits;
+  /** POST /ewsgate/events (or a separate listener): Dovecot's Lua script. */
+  readonly handleEventPost: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  private readonly channels = new Map<string, UserChannel>();
+  private readonly tombstones = new Map<string, number>();
+  readonly streams = new Set<StreamSession>();
+  private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
+  counters = { eventsIn: 0, eventsOut: 0 };
+
+  constructor(readonly opts: HubOptions) {
+    this.mode = opts.eventsSecret ? 'dovecot' : opts.watcher ? 'imap' : 'none';
+    const minuteMs = opts.minuteMs ?? 60_000;
+    this.limits = {
+      pollMs: opts.pollMs ?? 30_000,
+      heartbeatMs: opts.heartbeatMs ?? 30_000,
+      minuteMs,
+      maxStreamBytes: opts.maxStreamBytes ?? 8 * 1024 * 1024,
+      maxEventsPerNotification: opts.maxEventsPerNotification ?? 50,
+      maxQueued: opts.maxQueued ?? 1000,
+      subscriptionIdleMs: opts.subscriptionIdleMs ?? 30 * minuteMs,
+      channelGraceMs: opts.channelGraceMs ?? 60_000,
+      pushRetryFirstMs: opts.pushRetryFirstMs ?? 30_000,
+      pushTimeoutMs: opts.pushTimeoutMs ?? 30_000,
+    };
+    this.handleEventPost = eventEndpoint(this, { secret: opts.eventsSecret, fromAnywhere: opts.eventsFromAnywhere ?? false, log: opts.log });
+    this.sweeper = setInterval(() => this.sweep(), Math.max(100, Math.min(this.limits.subscriptionIdleMs / 4, 60_000)));
+    this.sweeper.unref();
+  }
+
+  get log(): Logger {
+    return this.opts.log;
+  }
+
+  /** What one authenticated request may do with notifications. */
+  forUser(user: AuthenticatedUser, password: string): UserNotifications {
+    return new UserNotifications(this, user.login.toLowerCase(), password);
+  }
+
+  /** Unsubscribe: forgotten here, refused from now on (until it would have expired anyway). */
+  unsubscribe(key: string, ttlMs = 24 * 60 * 60_000): void {
+    this.tombstones.set(key, Date.now() + ttlMs);
+    for (const ch of this.channels.values()) ch.removeSubscription(key, 'unsubscribed');
+  }
+
+  isUnsubscribed(key: string): boolean {
+    const t = this.tombstones.get(key);
+    if (t === undefined) return false;
+    if (t < Date.now()) {
+      this.tombstones.delete(key);
+      return false;
+    }
+    return true;
+  }
+
+  /** Events from Dovecot's Lua script (already authenticated by the endpoint). */
+  ingest(payload: DovecotEvents): void {
+    this.counters.eventsIn += payload.events.length;
+    const ch = this.channels.get(payload.user.toLowerCase());
+    // Nobody listens for this user here: nothing to do (pull subscriptions diff on their own).
+    if (!ch) return;
+    ch.ingestPush(payload);
+  }
+
+  channel(login: string, password: string): UserChannel {
+    let ch = this.channels.get(login);
+    if (!ch) {
+      ch = new UserChannel(this, login, password);
+      this.channels.set(login, ch);
+    } else ch.password = password;
+    ch.keep();
+    return ch;
+  }
+
+  dropChannel(ch: UserChannel): void {
+    if (this.channels.get(ch.login) === ch) this.channels.delete(ch.login);
+  }
+
+  watermarkFor(q: SubQueue, states: FolderState[]): string {
+    return sealWatermark({ sub: q.key, user: userDigest(q.sub.user), issued: Math.floor(Date.now() / 1000), folders: states }, this.opts.stateSecret);
+  }
+
+  stats(): HubStats {
+    let subscriptions = 0;
+    let push = 0;
+    for (const ch of this.channels.values()) {
+      subscriptions += ch.subs.size;
+      for (const q of ch.subs.values()) if (q.consumer instanceof PushDelivery) push++;
+    }
+    return {
+      channels: this.channels.size,
+      subscriptions,
+      streams: this.streams.size,
+      pushSubscriptions: push,
+      watcherConnections: this.opts.watcher?.connections() ?? 0,
+      ...this.counters,
+    };
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [k, t] of this.tombstones) if (t < now) this.tombstones.delete(k);
+    for (const ch of [...this.channels.values()]) ch.sweep(now);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.sweeper);
+    for (const s of [...this.streams]) s.close();
+    await Promise.all([...this.channels.values()].map((ch) => ch.close()));
+    this.channels.clear();
+    await this.opts.watcher?.close();
+  }
+}
+
+/** The hub as one authenticated request sees it (RequestContext.notifications). */
+export class UserNotifications {
+  constructor(
+    readonly hub: NotificationHub,
+    readonly login: string,
+    private readonly password: string,
+  ) {}
+
+  get secret(): Buffer {
+    return this.hub.opts.stateSecret;
+  }
+
+  isUnsubscribed(key: string): boolean {
+    return this.hub.isUnsubscribed(key);
+  }
+
+  unsubscribe(key: string, ttlMs?: number): void {
+    this.hub.unsubscribe(key, ttlMs);
+  }
+
+  /**
+   * A new streaming or push subscription: its queue starts now (events between Subscribe
+   * and GetStreamingEvents wait for the connection). `resumeFrom`: events since a watermark
+   * the client resubscribed with, queued first.
+   */
+  async register(id: string, key: string, sub: Subscription, tree: FolderTree, resumeFrom?: NotifyEvent[], initialWatermark?: string): Promise<void> {
+    const ch = this.hub.channel(this.login, this.password);
+    const q = new SubQueue(id, key, sub, this.hub.limits.maxQueued);
+    await ch.add(q, tree);
+    if (resumeFrom?.length) q.offer(resumeFrom);
+    if (sub.kind === 'push') ch.startPush(q, initialWatermark);
+  }
+
+  /**
+   * GetStreamingEvents: the held answer for these subscriptions (all this user's, all
+   * streaming). `store` is the request's own session, used before the answer starts.
+   */
+  async openStream(
+    items: { id: string; key: string; sub: Subscription }[],
+    tree: FolderTree,
+    store: MailStore,
+    timeoutMinutes: number,
+    initial: Xml[],
+  ): Promise<StreamingAnswer> {
+    const hub = this.hub;
+    const ch = hub.channel(this.login, this.password);
+    const queues = await ch.attachForStream(items, tree, store);
+    const limits: StreamLimits = {
+      heartbeatMs: hub.limits.heartbeatMs,
+      maxBytes: hub.limits.maxStreamBytes,
+      maxEventsPerNotification: hub.limits.maxEventsPerNotification,
+    };
+    return {
+      streaming: true,
+      async run(out: StreamOut) {
+        const session = new StreamSession(out, queues, timeoutMinutes * hub.limits.minuteMs, limits, (s) => hub.streams.delete(s), initial);
+        hub.streams.add(session);
+        await session.run();
+        ch.keep();
+      },
+    };
+  }
+}
+
+/** Everything about one user in this process. */
+export class UserChannel {
+  readonly subs = new Map<string, SubQueue>();
+  private tree?: FolderTree;
+  private readonly baseline = new Map<string, FolderState>();
+  private watcher?: MailWatcher;
+  private chain: Promise<void> = Promise.resolve();
+  private diffQueued = false;
+  private closeTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly hub: NotificationHub,
+    readonly login: string,
+    public password: string,
+  ) {}
+
+  /** Cancels a pending close (a request for this user arrived). */
+  keep(): void {
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.closeTimer = undefined;
+  }
+
+  scope(): Scope {
+    const folders = new Set<string>();
+    let all = false;
+    for (const q of this.subs.values()) {
+      if (q.scope.all) all = true;
+      for (const f of q.scope.folders) folders.add(f);
+    }
+    return { all, folders };
+  }
+
+  /** Runs `fn` after everything queued before it: the channel's state changes in one order. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.then(
+      () => undefined,
+      (e) => {
+        this.hub.log.error('notification channel step failed', { user: this.login, error: (e as Error)?.stack ?? String(e) });
+      },
+    );
+    return run;
+  }
+
+  add(q: SubQueue, tree: FolderTree): Promise<void> {
+    return this.serial(async () => {
+      this.keep();
+      const old = this.subs.get(q.key);
+      if (old && old.consumer instanceof PushDelivery) old.consumer.stop('closed');
+      this.subs.set(q.key, q);
+      this.adopt(tree);
+      this.startSource();
+    });
+  }
+
+  /** The queues for a GetStreamingEvents, rebuilding the ones this process does not know. */
+  attachForStream(items: { id: string; key: string; sub: Subscription }[], tree: FolderTree, store: MailStore): Promise<SubQueue[]> {
+    return this.serial(async () => {
+      this.keep();
+      const known = this.tree !== undefined;
+      const rebuilt: SubQueue[] = [];
+      const queues = items.map((it) => {
+        let q = this.subs.get(it.key);
+        if (!q) {
+          q = new SubQueue(it.id, it.key, it.sub, this.hub.limits.maxQueued);
+          this.subs.set(it.key, q);
+          rebuilt.push(q);
+        }
+        return q;
+      });
+      if (known && this.hub.mode === 'dovecot') {
+        // A free check on the request's own session: anything Dovecot's POSTs missed.
+        await this.diffWith(store);
+      }
+      this.adopt(tree);
+      this.startSource();
+      for (const q of rebuilt) this.resyncHint(q, tree);
+      return queues;
+    });
+  }
+
+  /** A subscription this process never saw: what happened before cannot be known, so its folders are to be resynchronized. */
+  private resyncHint(q: SubQueue, tree: FolderTree): void {
+    if (!q.sub.events.includes('ModifiedEvent')) {
+      q.markMissed();
+      return;
+    }
+    const now = new Date();
+    const events: NotifyEvent[] = [];
+    for (const f of trackedFolders(tree, q.scope)) {
+      const key = keyOf(f);
+      if (!(q.scope.all || q.scope.folders.has(key)) || !f.mail?.selectable) continue;
+      const parent = f.parent ?? tree.msgFolderRoot;
+      events.push({
+        kind: 'ModifiedEvent',
+        time: now,
+        folderId: { id: f.id, changeKey: f.changeKey },
+        parentFolderId: { id: parent.id, changeKey: parent.changeKey },
+        unreadCount: f.mail.unseen,
+        scope: [key],
+      });
+    }
+    q.offer(events);
+  }
+
+  startPush(q: SubQueue, initialWatermark: string | undefined): void {
+    const hub = this.hub;
+    const push = new PushDelivery(
+      q,
+      initialWatermark,
+      () => hub.watermarkFor(q, this.statesFor(q.scope)),
+      {
+        minuteMs: hub.limits.minuteMs,
+        retryFirstMs: hub.limits.pushRetryFirstMs,
+        requestTimeoutMs: hub.limits.pushTimeoutMs,
+        maxEventsPerNotification: hub.limits.maxEventsPerNotification,
+        fetch: hub.opts.fetch ?? fetch,
+        log: hub.log,
+      },
+      (why) => {
+        if (why === 'unsubscribed' || why === 'unreachable') {
+          hub.unsubscribe(q.key);
+          this.removeSubscription(q.key, why);
+        }
+      },
+    );
+    push.start();
+  }
+
+  removeSubscription(key: string, why: 'unsubscribed' | 'unreachable' | 'expired'): void {
+    const q = this.subs.get(key);
+    if (!q) return;
+    this.subs.delete(key);
+    const c = q.consumer;
+    if (c instanceof StreamSession) c.detach(q);
+    else if (c instanceof PushDelivery) c.stop(why === 'expired' ? 'closed' : why);
+    q.consumer = undefined;
+    this.maybeClose();
+  }
+
+  private statesFor(scope: Scope): FolderState[] {
+    if (!this.tree) return [];
+    const keys = new Set(trackedFolders(this.tree, scope).map(keyOf));
+    return [...this.baseline.values()].filter((s) => keys.has(s.key));
+  }
+
+  /** Adds the current state of folders that became tracked (a new subscription) without events for them. */
+  private adopt(tree: FolderTree): void {
+    if (!this.tree) this.tree = tree;
+    for (const f of trackedFolders(tree, this.scope())) {
+      const key = keyOf(f);
+      if (!this.baseline.has(key)) this.baseline.set(key, stateOf(f, tree));
+    }
+  }
+
+  private startSource(): void {
+    if (this.closed || this.hub.mode !== 'imap' || this.watcher) return;
+    const factory = this.hub.opts.watcher!;
+    const ring = () => this.scheduleDiff(() => ({ store: this.watcher!.store }));
+    this.watcher = factory.watch(this.login, this.password, { idlePath: 'INBOX', pollMs: this.hub.limits.pollMs }, {
+      changed: () => ring(),
+      ready: () => ring(),
+      lost: (e) => this.hub.log.info('watcher connection lost; reconnecting', { user: this.login, error: (e as Error)?.message }),
+      failed: (e) => {
+        this.hub.log.error('watcher gave up', { user: this.login, error: (e as Error)?.message });
+        for (const q of this.subs.values()) q.markMissed();
+        this.watcher = undefined;
+      },
+    });
+  }
+
+  /** A MODSEQ diff from the baseline; rings that arrive meanwhile are folded into one more diff. */
+  private scheduleDiff(open: () => { store: MailStore; release?: () => void } | Promise<{ store: MailStore; release?: () => void }>): void {
+    if (this.diffQueued || this.closed) return;
+    this.diffQueued = true;
+    void this.serial(async () => {
+      this.diffQueued = false;
+      if (this.closed || this.subs.size === 0) return;
+      let s: { store: MailStore; release?: () => void };
+      try {
+        s = await open();
+      } catch (e) {
+        this.hub.log.debug('no session for a diff', { user: this.login, error: (e as Error)?.message });
+        return;
+      }
+      try {
+        await this.diffWith(s.store);
+      } catch (e) {
+        // The watcher reconnects and rings again; a session diff is retried at the next event.
+        this.hub.log.info('notification diff failed', { user: this.login, error: (e as Error)?.message });
+      } finally {
+        s.release?.();
+      }
+    });
+  }
+
+  private scheduleSessionDiff(): void {
+    this.scheduleDiff(async () => {
+      const m = await this.hub.opts.openMailbox(this.login, this.password);
+      return { store: m.mail, release: () => m.release() };
+    });
+  }
+
+  /** Must run inside serial(). */
+  private async diffWith(store: MailStore): Promise<void> {
+    const tree = await FolderTree.load(store);
+    const scope = this.scope();
+    const steps = await diffFolders(store, tree, [...this.baseline.values()], scope);
+    const events: NotifyEvent[] = [];
+    for (const step of steps) {
+      if (step.state) this.baseline.set(step.folder, step.state);
+      else this.baseline.delete(step.folder);
+      events.push(...step.events);
+    }
+    this.tree = tree;
+    this.adopt(tree);
+    this.emit(events);
+  }
+
+  private emit(events: NotifyEvent[]): void {
+    if (!events.length) return;
+    for (const q of this.subs.values()) if (q.offer(events)) this.hub.counters.eventsOut++;
+  }
+
+  /** One POST of Dovecot's Lua script for this user. */
+  ingestPush(p: DovecotEvents): void {
+    void this.serial(async () => {
+      const tree = this.tree;
+      if (!tree || this.closed) return;
+      const byFolder = new Map<string, DovecotEvents['events']>();
+      let needDiff = false;
+      for (const e of p.events) {
+        if (e.event.startsWith('Mailbox')) {
+          needDiff = true;
+          continue;
+        }
+        const list = byFolder.get(e.mailbox) ?? [];
+        list.push(e);
+        byFolder.set(e.mailbox, list);
+      }
+      const now = new Date();
+      const out: NotifyEvent[] = [];
+      const updates: [string, FolderState][] = [];
+      for (const [path, events] of byFolder) {
+        const f = tree.folderAtPath(path);
+        if (!f || !f.mail) {
+          needDiff = true;
+          continue;
+        }
+        const key = keyOf(f);
+        const b = this.baseline.get(key);
+        if (!b) continue; // not watched by any subscription here
+        const status = p.folders?.[path];
+        const uidValidity = status?.uidvalidity ?? events.find((e) => e.uidvalidity)?.uidvalidity ?? b.uidValidity;
+        if (uidValidity !== b.uidValidity) {
+          needDiff = true;
+          continue;
+        }
+        const folderId = { id: f.id, changeKey: f.changeKey };
+        const parent = f.parent ?? tree.msgFolderRoot;
+        const itemId = (uid: number) => ({ id: encodeItemId({ folder: { kind: 'mail', stableId: f.ref.kind === 'mail' ? f.ref.stableId : undefined, path }, uidValidity, uid }) });
+        const fresh = events.filter((e) => (e.event === 'MessageNew' || e.event === 'MessageAppend') && e.uid !== undefined).map((e) => e.uid!);
+        const firstNew = fresh.length ? Math.min(...fresh) : undefined;
+        if (firstNew !== undefined && firstNew > b.uidNext) {
+          // UIDs were handed out that no POST told us about: recover them from MODSEQ.
+          needDiff = true;
+          continue;
+        }
+        const modified = new Set<number>();
+        for (const e of events) {
+          if (e.uid === undefined) continue;
+          if (e.event === 'MessageNew' || e.event === 'MessageAppend') {
+            if (e.uid < b.uidNext) continue; // already reported (by a diff)
+            out.push({ kind: 'CreatedEvent', time: now, itemId: itemId(e.uid), parentFolderId: folderId, scope: [key] });
+            if (e.event === 'MessageNew') out.push({ kind: 'NewMailEvent', time: now, itemId: itemId(e.uid), parentFolderId: folderId, scope: [key] });
+          } else if (e.event === 'FlagsSet' || e.event === 'FlagsClear') {
+            // A message stored with flags in the same transaction is reported as created only.
+            if (modified.has(e.uid) || fresh.includes(e.uid)) continue;
+            modified.add(e.uid);
+            out.push({ kind: 'ModifiedEvent', time: now, itemId: itemId(e.uid), parentFolderId: folderId, scope: [key] });
+          } else if (e.event === 'MessageExpunge') {
+            out.push({ kind: 'DeletedEvent', time: now, itemId: itemId(e.uid), parentFolderId: folderId, scope: [key] });
+          }
+        }
+        out.push({
+          kind: 'ModifiedEvent',
+          time: now,
+          folderId,
+          parentFolderId: { id: parent.id, changeKey: parent.changeKey },
+          unreadCount: status?.unseen ?? f.mail.unseen,
+          scope: [key],
+        });
+        updates.push([
+          key,
+          {
+            ...b,
+            uidValidity,
+            uidNext: Math.max(b.uidNext, status?.uidnext ?? 0, ...fresh.map((u) => u + 1)),
+            modseq: status?.highestmodseq !== undefined && BigInt(status.highestmodseq) > b.modseq ? BigInt(status.highestmodseq) : b.modseq,
+          },
+        ]);
+        if (status?.unseen !== undefined) f.mail.unseen = status.unseen;
+      }
+      if (needDiff) {
+        // The diff from the baseline covers this POST too.
+        this.scheduleSessionDiff();
+        return;
+      }
+      for (const [k, s] of updates) this.baseline.set(k, s);
+      this.emit(out);
+    });
+  }
+
+  sweep(now: number): void {
+    for (const q of [...this.subs.values()]) {
+      if (!q.consumer && now - q.lastActive > this.hub.limits.subscriptionIdleMs) this.removeSubscription(q.key, 'expired');
+    }
+    this.maybeClose();
+  }
+
+  private maybeClose(): void {
+    if (this.subs.size > 0 || this.closeTimer || this.closed) return;
+    this.closeTimer = setTimeout(() => {
+      this.closeTimer = undefined;
+      if (this.subs.size === 0) void this.close();
+    }, this.hub.limits.channelGraceMs);
+    this.closeTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.hub.dropChannel(this);
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    for (const q of this.subs.values()) if (q.consumer instanceof PushDelivery) q.consumer.stop('closed');
+    const w = this.watcher;
+    this.watcher = undefined;
+    await w?.close();
+  }
+}
+
+export { snapshot };

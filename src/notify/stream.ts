@@ -1,0 +1,155 @@
+// One held GetStreamingEvents connection: several subscriptions, one chunked response,
+// one SOAP envelope per batch of events, a keep-alive (ConnectionStatus OK) while nothing
+// happens, ConnectionStatus Closed at ConnectionTimeout or when the response has carried
+// its byte budget (the client reconnects and the rest follows on the next response). A
+// waiting connection costs this object, two timers and the socket; no backend connection.
+import type { StreamOut } from '../ews/operation.js';
+import type { Xml } from '../soap/xml.js';
+import type { QueueConsumer, SubQueue } from './queue.js';
+import { renderStreamNotification, streamingClosed, streamingError, streamingKeepAlive, streamingNotifications } from './render.js';
+
+export interface StreamLimits {
+  heartbeatMs: number;
+  /** Bytes one response may carry before it is closed. */
+  maxBytes: number;
+  /** Events per subscription per envelope. */
+  maxEventsPerNotification: number;
+}
+
+/** Rough size of the envelope around a body (header, namespaces). */
+const ENVELOPE_OVERHEAD = 700;
+
+export class StreamSession implements QueueConsumer {
+  private bytes = 0;
+  private ended = false;
+  private flushScheduled = false;
+  private heartbeat?: NodeJS.Timeout;
+  private deadline?: NodeJS.Timeout;
+  private finish!: () => void;
+  private readonly done = new Promise<void>((r) => (this.finish = r));
+
+  constructor(
+    private readonly out: StreamOut,
+    private readonly queues: SubQueue[],
+    private readonly timeoutMs: number,
+    private readonly limits: StreamLimits,
+    private readonly onEnd: (s: StreamSession) => void,
+    /** Errors to tell before anything else (e.g. ErrorSubscriptionNotFound for some ids). */
+    private readonly initial: Xml[] = [],
+  ) {}
+
+  get subscriptionKeys(): string[] {
+    return this.queues.map((q) => q.key);
+  }
+
+  /** Holds the connection until the timeout, the byte cap, a detach of every subscription, or the client leaving. */
+  async run(): Promise<void> {
+    for (const q of this.queues) {
+      const previous = q.consumer;
+      q.consumer = this;
+      q.lastActive = Date.now();
+      // The newest connection of a subscription gets its events; an older one loses it.
+      if (previous && previous !== this && previous instanceof StreamSession) previous.detach(q);
+    }
+    for (const m of this.initial) this.write(m);
+    this.flush();
+    this.heartbeat = setInterval(() => {
+      if (!this.ended) this.write(streamingKeepAlive());
+    }, this.limits.heartbeatMs);
+    this.deadline = setTimeout(() => this.close(), this.timeoutMs);
+    void this.out.closed.then(() => this.stop());
+    await this.done;
+  }
+
+  wake(): void {
+    if (this.flushScheduled || this.ended) return;
+    this.flushScheduled = true;
+    // Coalesces the events of one backend transaction into one envelope.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Ends the response normally (ConnectionStatus Closed). */
+  close(): void {
+    if (this.ended) return;
+    this.write(streamingClosed());
+    this.stop();
+  }
+
+  /** Another connection took this subscription over. */
+  detach(q: SubQueue): void {
+    const i = this.queues.indexOf(q);
+    if (i < 0) return;
+    this.queues.splice(i, 1);
+    if (this.queues.length === 0) this.close();
+  }
+
+  /** Ends the response with an error for these subscriptions (e.g. after Unsubscribe). */
+  fail(code: string, message: string, ids: string[]): void {
+    if (this.ended) return;
+    this.write(streamingError(code, message, ids, true));
+    this.stop();
+  }
+
+  private flush(): void {
+    if (this.ended) return;
+    if (this.out.isClosed()) {
+      // Gone: leave the events queued for the next connection.
+      this.stop();
+      return;
+    }
+    const missed = this.queues.filter((q) => q.missed);
+    if (missed.length) {
+      for (const q of missed) q.missed = false;
+      this.write(
+        streamingError(
+          'ErrorMissedNotificationEvents',
+          'Events were missed for these subscriptions; resynchronize the folders they watch.',
+          missed.map((q) => q.id),
+          false,
+        ),
+      );
+    }
+    for (;;) {
+      const notes: Xml[] = [];
+      for (const q of this.queues) {
+        if (!q.pending.length) continue;
+        notes.push(renderStreamNotification(q.id, q.take(this.limits.maxEventsPerNotification)));
+      }
+      if (!notes.length || this.ended) return;
+      this.write(streamingNotifications(notes));
+      if (this.bytes >= this.limits.maxBytes) {
+        // Bounded responses: what is left stays queued for the next connection.
+        this.close();
+        return;
+      }
+    }
+  }
+
+  private write(body: Xml): void {
+    if (this.ended || this.out.isClosed()) {
+      this.stop();
+      return;
+    }
+    this.bytes += body.raw.length + ENVELOPE_OVERHEAD;
+    this.out.send(body);
+  }
+
+  private stop(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.deadline) clearTimeout(this.deadline);
+    for (const q of this.queues) {
+      if (q.consumer === this) {
+        q.consumer = undefined;
+        q.lastActive = Date.now();
+      }
+    }
+    this.out.end();
+    this.onEnd(this);
+    this.finish();
+  }
+}
