@@ -1,16 +1,19 @@
-// Proves the real-backend harness: Dovecot and Radicale started by
+// Proves the real-backend harness: Dovecot, Radicale and Postfix started by
 // test/run.ts, users, fixtures. Run with: node --import tsx test/run.ts harness
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createTransport } from 'nodemailer';
-import { backendsFromEnv } from './harness/backends.js';
+import { backendsFromEnv, type TestUser } from './harness/backends.js';
 import { davRequest, imapClient, imapRaw, withImap } from './harness/clients.js';
+import { startPostfix } from './harness/postfix.js';
 import { EXTRA_FOLDERS, MAIL_FIXTURE_FLAGS, fixtureFiles, seedUser } from './harness/seed.js';
 
 const b = backendsFromEnv();
@@ -21,10 +24,14 @@ test('backendsFromEnv describes running servers', () => {
   assert.equal(b.imapUrl, `imap://127.0.0.1:${b.imapPort}`);
   assert.equal(b.davUrl, `http://127.0.0.1:${b.davPort}/`);
   assert.ok(b.lmtpPort > 0 && b.lmtpPort !== b.imapPort);
+  assert.equal(b.smtpUrl, `smtp://127.0.0.1:${b.smtpPort}`);
+  assert.equal(process.env.EWSGATE_TEST_SMTP_URL, b.smtpUrl);
+  assert.equal(new Set([b.imapPort, b.lmtpPort, b.smtpPort, b.davPort]).size, 4);
   assert.ok(fs.statSync(b.dir).isDirectory());
   assert.ok(fs.existsSync(b.passwdFile));
   assert.ok(fs.existsSync(b.htpasswdFile));
-  assert.ok(b.logFiles.length >= 2);
+  assert.ok(b.logFiles.length >= 3);
+  assert.ok(b.logFiles.some((f) => f.startsWith('/var/log/ewsgate-test/postfix-')), b.logFiles.join(' '));
   for (const f of b.logFiles) assert.ok(fs.existsSync(f), f);
 });
 
@@ -256,3 +263,186 @@ test('seedUser creates calendar and address book with the fixtures', async () =>
   assert.ok(hits.includes('weekly-standup.ics'), 'stand-up on Monday 14 Dec');
   assert.ok(!hits.includes('single-event.ics'), 'budget review is on 3 Dec');
 });
+
+// ---------------------------------------------------------------- Postfix
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `user`'s INBOX (bounded) until a message whose Subject matches arrives; returns its envelope and source. */
+async function waitForMail(
+  user: TestUser,
+  subject: string | RegExp,
+  timeoutMs = 10_000,
+): Promise<{ subject: string; from: string; to: string[]; source: string }> {
+  const matches = (s: string) => (typeof subject === 'string' ? s === subject : subject.test(s));
+  return withImap(b, user, async (c) => {
+    const deadline = Date.now() + timeoutMs;
+    const lock = await c.getMailboxLock('INBOX');
+    try {
+      for (;;) {
+        await c.noop(); // lets Dovecot report new EXISTS
+        if (typeof c.mailbox === 'object' && c.mailbox.exists > 0) {
+          // (no other command inside the fetch loop: imapflow would deadlock)
+          const msgs = await c.fetchAll('1:*', { uid: true, envelope: true });
+          const msg = msgs.find((m) => matches(m.envelope?.subject ?? ''));
+          if (msg) {
+            const one = await c.fetchOne(String(msg.uid), { source: true }, { uid: true });
+            return {
+              subject: msg.envelope?.subject ?? '',
+              from: msg.envelope?.from?.[0]?.address ?? '',
+              to: (msg.envelope?.to ?? []).map((a) => a.address ?? ''),
+              source: one && one.source ? one.source.toString('utf8') : '',
+            };
+          }
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`no message with subject ${String(subject)} in ${user.email}'s INBOX after ${timeoutMs} ms`);
+        }
+        await sleep(50);
+      }
+    } finally {
+      lock.release();
+    }
+  });
+}
+
+async function inboxCount(user: TestUser): Promise<number> {
+  return withImap(b, user, async (c) => {
+    const st = await c.status('INBOX', { messages: true });
+    return st ? (st.messages ?? -1) : -1;
+  });
+}
+
+function smtp(port = b.smtpPort) {
+  return createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
+}
+
+test('Postfix: SMTP mail between test users arrives in the recipient INBOX (via LMTP)', async () => {
+  const from = await b.addUser();
+  const to = await b.addUser();
+  const plus = await b.addUser(`p+${Date.now().toString(36)}`); // "+" is a plain character, not +detail
+  const subject = `via Postfix ${Date.now()}`;
+  const t0 = Date.now();
+  const info = await smtp().sendMail({ from: from.email, to: [to.email, plus.email], subject, text: 'hello through postfix' });
+  assert.deepEqual(info.accepted.sort(), [to.email, plus.email].sort());
+  assert.deepEqual(info.rejected, []);
+  const got = await waitForMail(to, subject);
+  assert.equal(got.subject, subject);
+  assert.equal(got.from, from.email);
+  assert.match(got.source, /^Received: from .*\(unknown \[127\.0\.0\.1\]\)/m);
+  assert.match(got.source, /hello through postfix/);
+  assert.equal((await waitForMail(plus, subject)).subject, subject);
+  assert.ok(Date.now() - t0 < 5000, `delivery took ${Date.now() - t0} ms`);
+  assert.equal(await inboxCount(from), 0, 'nothing comes back to the sender');
+});
+
+// Unknown local part of the test domain: Postfix accepts it at RCPT time (no
+// recipient table), Dovecot's LMTP answers 550 5.1.1 and Postfix BOUNCES it
+// to the envelope sender; the other recipients get the message normally.
+test('Postfix: an unknown recipient is bounced to the sender; other recipients still get the message', async () => {
+  const from = await b.addUser();
+  const to = await b.addUser();
+  const unknown = `nobody-${Date.now().toString(36)}@${b.domain}`;
+  const subject = `partly unknown ${Date.now()}`;
+  const info = await smtp().sendMail({ from: from.email, to: [unknown, to.email], subject, text: 'x' });
+  assert.deepEqual(info.accepted.sort(), [unknown, to.email].sort(), 'accepted at SMTP time, bounced later');
+
+  assert.equal((await waitForMail(to, subject)).subject, subject);
+  const bounce = await waitForMail(from, /^Undelivered Mail Returned to Sender$/);
+  assert.match(bounce.from, /^MAILER-DAEMON@/i);
+  assert.ok(bounce.source.includes(`<${unknown}>`), 'the bounce names the unknown address');
+  assert.match(bounce.source, /550 5\.1\.1/);
+  assert.ok(bounce.source.includes(subject), 'the bounce carries the original headers');
+  assert.ok(!bounce.source.includes(`<${to.email}>: `), 'the delivered recipient is not reported as failed');
+  assert.equal(await inboxCount(to), 1);
+});
+
+test('Postfix: mail for other domains is accepted and discarded, never relayed', async () => {
+  const from = await b.addUser();
+  const ext = `someone-${Date.now().toString(36)}@example.org`;
+  const info = await smtp().sendMail({ from: from.email, to: ext, subject: 'outbound', text: 'x' });
+  assert.deepEqual(info.accepted, [ext]);
+  const log = b.logFiles.find((f) => f.includes('/postfix-'))!;
+  const deadline = Date.now() + 10_000;
+  const re = new RegExp(`to=<${ext.replace(/[.+]/g, '\\$&')}>, relay=none.*status=sent \\(outbound mail is discarded`);
+  while (!re.test(fs.readFileSync(log, 'utf8'))) {
+    assert.ok(Date.now() < deadline, `no discard line for ${ext} in ${log}`);
+    await sleep(50);
+  }
+  assert.equal(await inboxCount(from), 0, 'no bounce');
+});
+
+/** Pids whose process group is `pgid` (Linux /proc; field 5 of stat). */
+function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const ent of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(ent)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${ent}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // state ppid pgrp ...
+      if (Number(fields[2]) === pgid) out.push(Number(ent));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.on('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+  });
+}
+
+test(
+  'startPostfix: a second private instance starts fast, delivers, and stop() leaves no process, port or log behind',
+  { skip: process.getuid?.() !== 0 ? 'Postfix needs root' : false },
+  async () => {
+    const defaultMainCf = fs.existsSync('/etc/postfix/main.cf') ? fs.readFileSync('/etc/postfix/main.cf', 'utf8') : null;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ewsgate-postfix-'));
+    fs.chmodSync(dir, 0o755);
+    let p: Awaited<ReturnType<typeof startPostfix>> | undefined;
+    try {
+      const t0 = performance.now();
+      p = await startPostfix({ dir, lmtpPort: b.lmtpPort, domain: b.domain });
+      const startMs = performance.now() - t0;
+      assert.ok(startMs < 3000, `startup took ${Math.round(startMs)} ms`);
+      assert.notEqual(p.smtpPort, b.smtpPort);
+      assert.equal(p.smtpUrl, `smtp://127.0.0.1:${p.smtpPort}`);
+      assert.ok(p.configDir.startsWith(dir) && p.queueDir.startsWith(dir), `${p.configDir} ${p.queueDir} in ${dir}`);
+      assert.ok(fs.existsSync(p.logFile), p.logFile);
+
+      const u = await b.addUser();
+      const subject = `second instance ${Date.now()}`;
+      await smtp(p.smtpPort).sendMail({ from: u.email, to: u.email, subject, text: 'x' });
+      assert.equal((await waitForMail(u, subject)).subject, subject);
+
+      const members = groupMembers(p.masterPid);
+      assert.ok(members.includes(p.masterPid), 'master runs (and leads its process group)');
+      assert.ok(members.length >= 3, `master + qmgr + postlogd at least: ${members.join(' ')}`);
+
+      const t1 = performance.now();
+      await p.stop();
+      const stopMs = performance.now() - t1;
+      assert.ok(stopMs < 2000, `stop took ${Math.round(stopMs)} ms`);
+      await p.stop(); // idempotent
+
+      assert.deepEqual(groupMembers(p.masterPid), [], 'no Postfix process left, not even a zombie');
+      for (const pid of members) assert.ok(!fs.existsSync(`/proc/${pid}`), `pid ${pid} is gone`);
+      assert.ok(await refused(p.smtpPort), 'SMTP port closed');
+      if (process.env.EWSGATE_KEEP_TMP !== '1') assert.ok(!fs.existsSync(p.logFile), 'log file removed');
+      // the shared instance is still fine, and the system's default instance untouched
+      assert.ok(!(await refused(b.smtpPort)), 'the shared instance still answers');
+      const after = fs.existsSync('/etc/postfix/main.cf') ? fs.readFileSync('/etc/postfix/main.cf', 'utf8') : null;
+      assert.equal(after, defaultMainCf, '/etc/postfix/main.cf unchanged');
+    } finally {
+      await p?.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -1,6 +1,6 @@
 // The test runner behind `npm test`:
 //   node --import tsx test/run.ts [filter ...] [--node-test-flag ...]
-// Starts a private Dovecot + Radicale once, exports EWSGATE_TEST_* for them,
+// Starts a private Dovecot + Radicale + Postfix once, exports EWSGATE_TEST_* for them,
 // runs every test/**/*.test.ts with node:test (2 files at a time), then stops
 // the backends and exits with the test run's exit code.
 // Filters are substrings of the file path (relative to the repo): any match
@@ -81,7 +81,7 @@ async function main(): Promise<number> {
   }
   console.error(
     `# backends up in ${Math.round(performance.now() - t0)} ms: imap ${backends.imapUrl}, lmtp 127.0.0.1:${backends.lmtpPort}, ` +
-      `dav ${backends.davUrl} (dir ${backends.dir}${process.env.EWSGATE_KEEP_TMP === '1' ? ', kept' : ''})`,
+      `smtp ${backends.smtpUrl}, dav ${backends.davUrl} (dir ${backends.dir}${process.env.EWSGATE_KEEP_TMP === '1' ? ', kept' : ''})`,
   );
 
   let child: ChildProcess | undefined;

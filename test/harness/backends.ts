@@ -1,8 +1,9 @@
-// Real backends for the tests: a private Dovecot (IMAP + LMTP) and a private
-// Radicale (CalDAV/CardDAV), both on free loopback ports, with all state in
-// one temp dir. No mocks. test/run.ts starts them once per `npm test` and
-// passes them to the test processes as EWSGATE_TEST_* (exportEnv /
-// backendsFromEnv).
+// Real backends for the tests: a private Dovecot (IMAP + LMTP), a private
+// Radicale (CalDAV/CardDAV) and a private Postfix (SMTP in, LMTP into
+// Dovecot; see postfix.ts), all on free loopback ports, with all state in
+// one temp dir (Postfix's log excepted: /var/log/ewsgate-test). No mocks.
+// test/run.ts starts them once per `npm test` and passes them to the test
+// processes as EWSGATE_TEST_* (exportEnv / backendsFromEnv).
 //
 // Facts that shaped this file (Dovecot 2.3.19, Radicale 3.1.8, Debian 12):
 //  - Dovecot's passwd-file driver stat()s its file at most once per second
@@ -24,6 +25,11 @@
 //  - Dovecot's login processes refuse to run as root and mail needs a uid >=
 //    first_valid_uid (default 500): as root we use dovenull/dovecot and a
 //    `vmail` user; as non-root everything runs as us without chroot.
+//  - addUser allows "+" in names, but Dovecot refused such users: its
+//    default auth_username_chars lacks "+" (IMAP login failed), and LMTP
+//    splits "+detail" off the address (recipient_delimiter, default "+")
+//    before the user lookup (550 "User doesn't exist: a@..." for "a+b@...").
+//    "+" is allowed and the delimiter is off.
 //  - Dovecot's master waits ~1 s for its log process on SIGTERM unless the
 //    children get SIGTERM too.
 //  - Radicale's htpasswd backend re-reads the file on every login; it writes
@@ -35,6 +41,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { startPostfix, type PostfixInstance } from './postfix.js';
 
 export interface TestUser {
   name: string;
@@ -50,6 +57,14 @@ export interface Backends {
   imapPort: number;
   /** Dovecot LMTP on 127.0.0.1 (for delivery tests, e.g. via nodemailer's lmtp option or Postfix) */
   lmtpPort: number;
+  /**
+   * Postfix, smtp://127.0.0.1:PORT: no TLS, no AUTH, accepts from 127.0.0.1.
+   * Delivers the test domain into Dovecot by LMTP (a recipient Dovecot does
+   * not know is bounced to the envelope sender); mail to any other domain is
+   * accepted and discarded.
+   */
+  smtpUrl: string;
+  smtpPort: number;
   /** Radicale base, http://127.0.0.1:PORT/ */
   davUrl: string;
   davPort: number;
@@ -70,8 +85,8 @@ export interface Backends {
    * DAV is the email address. Throws if the user already exists. Safe to call
    * from several processes at once.
    */
-  addUser(name?: string, password?: string): Promise<TestUser>;
-  /** Kills both servers and removes the temp dir (unless EWSGATE_KEEP_TMP=1). No-op for backendsFromEnv(). */
+  addUser(name?: string, password?: string, opts?: AddUserOptions): Promise<TestUser>;
+  /** Stops all servers and removes the temp dir (unless EWSGATE_KEEP_TMP=1). No-op for backendsFromEnv(). */
   stop(): Promise<void>;
 }
 
@@ -292,7 +307,40 @@ function accounts(): Accounts {
   };
 }
 
+/**
+ * Dovecot's push_notification Lua driver with ewsgate's script (examples/dovecot/): every
+ * mail transaction POSTs its events to `url`. Loaded by default with an empty url (the
+ * script then does nothing): a test points its own users at its gateway with the userdb
+ * fields `ewsgate_events_url` / `ewsgate_events_secret` (addUser's `userdb` option), which
+ * override these per user. `dovecotPush: false` leaves the driver out.
+ */
+export interface DovecotPush {
+  url: string;
+  secret: string;
+  script: string;
+}
+
+export const DOVECOT_PUSH_SCRIPT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'examples', 'dovecot', 'ewsgate-push.lua');
+
+function dovecotPushOf(p: Partial<DovecotPush> | false | undefined): DovecotPush | undefined {
+  if (p === false) return undefined;
+  const script = p?.script ?? DOVECOT_PUSH_SCRIPT;
+  if (!fs.existsSync(script)) return undefined;
+  return { script, url: p?.url ?? process.env.EWSGATE_TEST_EVENTS_URL ?? '', secret: p?.secret ?? process.env.EWSGATE_TEST_EVENTS_SECRET ?? '' };
+}
+
+function dovecotPushConfig(p: DovecotPush): string {
+  const value = (s: string) => (/^[^\s"#{}\\]*$/.test(s) ? s : `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`);
+  return `plugin {
+  push_notification_driver = lua:file=${p.script}
+  ewsgate_events_url = ${value(p.url)}
+  ewsgate_events_secret = ${value(p.secret)}
+}
+`;
+}
+
 function dovecotConfig(o: {
+  push?: DovecotPush;
   dir: string;
   imapPort: number;
   lmtpPort: number;
@@ -317,6 +365,8 @@ auth_mechanisms = plain login
 auth_failure_delay = 0
 auth_cache_size = 0
 auth_username_format = %Lu
+# the default set without "+", which addUser allows in local parts
+auth_username_chars = abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567890.-_@+
 auth_verbose = yes
 ${o.debug ? 'auth_debug = yes\nmail_debug = yes\nlog_debug = category=imap\n' : ''}
 default_login_user = ${acc.loginUser}
@@ -331,8 +381,8 @@ verbose_proctitle = yes
 mail_location = maildir:~/Maildir
 mail_fsync = never
 # allows "." (and other escaped characters) in mailbox names with maildir++
-mail_plugins = $mail_plugins listescape
-
+mail_plugins = $mail_plugins listescape${o.push ? ' mail_lua notify push_notification push_notification_lua' : ''}
+${o.push ? dovecotPushConfig(o.push) : ''}
 # Fail logins at once: "nodelay" skips the failure delay (a 500 ms timer
 # even with auth_failure_delay = 0) and anvil's per-IP auth penalty (else
 # every later login from 127.0.0.1 waits 2..15 s after one bad password).
@@ -384,6 +434,10 @@ protocol imap {
 protocol lmtp {
   postmaster_address = postmaster@${TEST_DOMAIN}
 }
+# LMTP (and so Postfix) delivers to the user named by the full address: with
+# the default "+" Dovecot looks up "a@d" for "a+b@d" (550 for a user that
+# addUser named "a+b"). So no +detail addressing: "u+tag@d" is unknown.
+recipient_delimiter =
 
 service imap-login {
   inet_listener imap {
@@ -448,7 +502,12 @@ interface UserFiles {
 const LOCAL_RE = /^[a-z0-9][a-z0-9._+-]*$/;
 const DOMAIN_RE = /^[a-z0-9][a-z0-9.-]*$/;
 
-async function addUserTo(f: UserFiles, name?: string, password?: string): Promise<TestUser> {
+export interface AddUserOptions {
+  /** Dovecot userdb extra fields (and so plugin settings) for this user, e.g. ewsgate_events_url. */
+  userdb?: Record<string, string>;
+}
+
+async function addUserTo(f: UserFiles, name?: string, password?: string, opts: AddUserOptions = {}): Promise<TestUser> {
   let local = (name ?? `u${Date.now().toString(36)}${randomBytes(4).toString('hex')}`).toLowerCase();
   let domain = f.domain;
   if (local.includes('@')) [local, domain] = local.split('@', 2) as [string, string];
@@ -460,7 +519,11 @@ async function addUserTo(f: UserFiles, name?: string, password?: string): Promis
     throw new Error('addUser: password must be non-empty and contain no ":" or newline');
   }
   const email = `${local}@${domain}`;
-  const line = `${email}:{PLAIN}${pw}::::::\n`;
+  const extra = Object.entries(opts.userdb ?? {}).map(([k, v]) => {
+    if (!/^[a-z0-9_]+$/i.test(k) || /[\s\r\n]/.test(v)) throw new Error(`addUser: unusable userdb field ${k}=${JSON.stringify(v)}`);
+    return `userdb_${k}=${v}`;
+  });
+  const line = `${email}:{PLAIN}${pw}::::::${extra.join(' ')}\n`;
   // O_EXCL makes the name unique even across processes.
   try {
     fs.writeFileSync(path.join(f.usersDir, email), line, { flag: 'wx', mode: 0o644 });
@@ -498,8 +561,8 @@ function installExitHook(): void {
   });
 }
 
-export async function startBackends(opts?: { dovecotPush?: never }): Promise<Backends> {
-  void opts; // reserved (push notifications are not wired yet)
+export async function startBackends(opts: { dovecotPush?: Partial<DovecotPush> | false } = {}): Promise<Backends> {
+  const push = dovecotPushOf(opts.dovecotPush);
   for (const bin of [DOVECOT_BIN, RADICALE_BIN]) {
     if (!fs.existsSync(bin)) throw new Error(`${bin} not found: install the Debian packages (see test/harness/packages.ts)`);
   }
@@ -507,7 +570,7 @@ export async function startBackends(opts?: { dovecotPush?: never }): Promise<Bac
   // process may take one before our servers bind it: try again with new ports.
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce();
+      return await startOnce(push);
     } catch (e) {
       if (attempt < 3 && /Address already in use|EADDRINUSE/i.test((e as Error).message)) continue;
       throw e;
@@ -515,7 +578,7 @@ export async function startBackends(opts?: { dovecotPush?: never }): Promise<Bac
   }
 }
 
-async function startOnce(): Promise<Backends> {
+async function startOnce(push: DovecotPush | undefined): Promise<Backends> {
   const debug = process.env.EWSGATE_TEST_DEBUG === '1';
   const acc = accounts();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ewsgate-'));
@@ -540,10 +603,10 @@ async function startOnce(): Promise<Backends> {
   fs.writeFileSync(htpasswdFile, '', { mode: 0o644 });
   const dovecotLog = path.join(dir, 'dovecot.log');
   const radicaleLog = path.join(dir, 'radicale.log');
-  const [imapPort, lmtpPort, davPort] = (await freePorts(3)) as [number, number, number];
+  const [imapPort, lmtpPort, davPort, smtpPort] = (await freePorts(4)) as [number, number, number, number];
 
   const dovecotConf = path.join(dir, 'dovecot.conf');
-  fs.writeFileSync(dovecotConf, dovecotConfig({ dir, imapPort, lmtpPort, acc, debug }));
+  fs.writeFileSync(dovecotConf, dovecotConfig({ dir, imapPort, lmtpPort, acc, debug, push }));
   const radicaleConf = path.join(dir, 'radicale.conf');
   fs.writeFileSync(radicaleConf, radicaleConfig({ dir, davPort, htpasswd: htpasswdFile, debug }));
 
@@ -552,10 +615,12 @@ async function startOnce(): Promise<Backends> {
 
   let dovecot: ChildProcess | undefined;
   let radicale: ChildProcess | undefined;
+  let postfix: PostfixInstance | undefined;
   const killAll = async () => {
     await Promise.all([
       dovecot && stopChild(dovecot, { alsoChildren: true }),
       radicale && stopChild(radicale),
+      postfix?.stop(),
     ]);
     for (const c of [dovecot, radicale]) if (c) liveChildren.delete(c);
   };
@@ -573,12 +638,18 @@ async function startOnce(): Promise<Backends> {
     liveChildren.add(radicale);
     const d = dovecot;
     const r = radicale;
-    await Promise.all([
+    // allSettled: on a failure, nothing may still be starting when killAll runs
+    const results = await Promise.allSettled([
       waitFor('dovecot (imap)', d, dovecotLog, () => greeting(imapPort, /^\* OK /)).then(() =>
         waitFor('dovecot (lmtp)', d, dovecotLog, () => greeting(lmtpPort, /^220 /)),
       ),
       waitFor('radicale', r, radicaleLog, () => httpAnswers(davUrl)),
+      startPostfix({ dir, lmtpPort, domain: TEST_DOMAIN, smtpPort, debug }).then((p) => {
+        postfix = p;
+      }),
     ]);
+    const failed = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (e) {
     await killAll();
     removeDir();
@@ -586,21 +657,24 @@ async function startOnce(): Promise<Backends> {
   }
 
   const files: UserFiles = { dir, domain: TEST_DOMAIN, usersDir, passwdFile, htpasswdFile };
+  const pf = postfix!;
   let stopped = false;
   return {
     dir,
     imapUrl: `imap://127.0.0.1:${imapPort}`,
     imapPort,
     lmtpPort,
+    smtpUrl: pf.smtpUrl,
+    smtpPort: pf.smtpPort,
     davUrl,
     davPort,
     passwdFile,
     htpasswdFile,
-    logFiles: [dovecotLog, radicaleLog],
+    logFiles: [dovecotLog, radicaleLog, pf.logFile],
     domain: TEST_DOMAIN,
     dovecotConf,
     usersDir,
-    addUser: (name?: string, password?: string) => addUserTo(files, name, password),
+    addUser: (name?: string, password?: string, opts?: AddUserOptions) => addUserTo(files, name, password, opts),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -615,6 +689,8 @@ const ENV = {
   imapUrl: 'EWSGATE_TEST_IMAP_URL',
   imapPort: 'EWSGATE_TEST_IMAP_PORT',
   lmtpPort: 'EWSGATE_TEST_LMTP_PORT',
+  smtpUrl: 'EWSGATE_TEST_SMTP_URL',
+  smtpPort: 'EWSGATE_TEST_SMTP_PORT',
   davUrl: 'EWSGATE_TEST_DAV_URL',
   davPort: 'EWSGATE_TEST_DAV_PORT',
   passwdFile: 'EWSGATE_TEST_PASSWD_FILE',
@@ -632,6 +708,8 @@ export function exportEnv(b: Backends): Record<string, string> {
     [ENV.imapUrl]: b.imapUrl,
     [ENV.imapPort]: String(b.imapPort),
     [ENV.lmtpPort]: String(b.lmtpPort),
+    [ENV.smtpUrl]: b.smtpUrl,
+    [ENV.smtpPort]: String(b.smtpPort),
     [ENV.davUrl]: b.davUrl,
     [ENV.davPort]: String(b.davPort),
     [ENV.passwdFile]: b.passwdFile,
@@ -653,7 +731,7 @@ export function backendsFromEnv(env: NodeJS.ProcessEnv = process.env): Backends 
     if (!v) {
       throw new Error(
         `${k} is not set: run the tests through the harness runner ` +
-          '(`npm test` or `node --import tsx test/run.ts [filter]`), which starts Dovecot and Radicale.',
+          '(`npm test` or `node --import tsx test/run.ts [filter]`), which starts Dovecot, Radicale and Postfix.',
       );
     }
     return v;
@@ -676,6 +754,8 @@ export function backendsFromEnv(env: NodeJS.ProcessEnv = process.env): Backends 
     imapUrl: get(ENV.imapUrl),
     imapPort: num(ENV.imapPort),
     lmtpPort: num(ENV.lmtpPort),
+    smtpUrl: get(ENV.smtpUrl),
+    smtpPort: num(ENV.smtpPort),
     davUrl: get(ENV.davUrl),
     davPort: num(ENV.davPort),
     passwdFile: files.passwdFile,
@@ -684,7 +764,7 @@ export function backendsFromEnv(env: NodeJS.ProcessEnv = process.env): Backends 
     domain: files.domain,
     dovecotConf: env[ENV.dovecotConf] || path.join(dir, 'dovecot.conf'),
     usersDir: files.usersDir,
-    addUser: (name?: string, password?: string) => addUserTo(files, name, password),
+    addUser: (name?: string, password?: string, opts?: AddUserOptions) => addUserTo(files, name, password, opts),
     async stop() {
       /* the runner owns the servers */
     },

@@ -26,6 +26,8 @@ export async function startTestGateway(overrides: Record<string, string> = {}): 
     flags: {
       listen: '127.0.0.1:0',
       imap: backends.imapUrl,
+      // The harness's Postfix trusts loopback and has no AUTH.
+      smtp: `${backends.smtpUrl}?auth=none`,
       caldav: backends.davUrl,
       carddav: backends.davUrl,
       mailDomain: 'example.test',
