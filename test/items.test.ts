@@ -242,6 +242,16 @@ describe('GetItem', () => {
     assert.match(text(after.doc, 'Body')!, /see attached/);
   });
 
+  test('bad input: an unknown FieldURI, invalid base64 MimeContent, a recipient without an address', async () => {
+    const items = await uidOrderedIds();
+    const unknown = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="bogus:Thing"/></t:AdditionalProperties></m:ItemShape><m:ItemIds>${iid(items[0].id)}</m:ItemIds></m:GetItem>`);
+    assert.deepEqual(codes(unknown.doc), ['ErrorInvalidPropertyRequest']);
+    const b64 = await ews(tg, user, `<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:Message><t:MimeContent>not*base64!</t:MimeContent></t:Message></m:Items></m:CreateItem>`);
+    assert.deepEqual(codes(b64.doc), ['ErrorMimeContentConversionFailed']);
+    const noAddr = await ews(tg, user, `<m:CreateItem MessageDisposition="SendOnly"><m:Items><t:Message><t:Subject>x</t:Subject><t:ToRecipients><t:Mailbox><t:Name>Just A Name</t:Name></t:Mailbox></t:ToRecipients></t:Message></m:Items></m:CreateItem>`);
+    assert.deepEqual(codes(noAddr.doc), ['ErrorInvalidRecipients']);
+  });
+
   test('unknown and malformed ids answer per item', async () => {
     const items = await uidOrderedIds();
     const r = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds>${iid('###')}${iid(items[0].id)}${iid(items[0].id.slice(0, -4) + '____')}</m:ItemIds></m:GetItem>`);

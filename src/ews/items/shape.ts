@@ -1,6 +1,6 @@
 // ItemShape as requests carry it.
 import { NS, child, textOf, type Element } from '../../soap/xml.js';
-import { schemaViolation } from '../errors.js';
+import { EwsError, schemaViolation } from '../errors.js';
 import { parsePropertyPaths, type PropertyPath } from '../properties/path.js';
 import type { BaseShape } from '../folders/render.js';
 
@@ -13,6 +13,17 @@ export interface ItemShape {
   additional: PropertyPath[];
 }
 
+/** Property URI prefixes of the EWS schema; a FieldURI outside them names nothing any item has. */
+const KNOWN_PREFIXES = new Set(['folder', 'item', 'message', 'meeting', 'meetingRequest', 'calendar', 'task', 'contacts', 'distributionlist', 'postitem', 'conversation', 'persona']);
+
+function checkKnown(paths: PropertyPath[]): void {
+  for (const p of paths) {
+    if (p.kind === 'extended') continue;
+    const prefix = p.uri.split(':')[0];
+    if (!KNOWN_PREFIXES.has(prefix)) throw new EwsError('ErrorInvalidPropertyRequest', `"${p.uri}" is not a property of any item.`);
+  }
+}
+
 export function parseItemShape(el: Element | undefined): ItemShape {
   const base = textOf(child(el, NS.types, 'BaseShape'))?.trim();
   if (!el || !base) throw schemaViolation('ItemShape with a BaseShape is required.');
@@ -23,6 +34,10 @@ export function parseItemShape(el: Element | undefined): ItemShape {
     base,
     includeMimeContent: textOf(child(el, NS.types, 'IncludeMimeContent'))?.trim() === 'true',
     bodyType,
-    additional: parsePropertyPaths(child(el, NS.types, 'AdditionalProperties')),
+    additional: (() => {
+      const paths = parsePropertyPaths(child(el, NS.types, 'AdditionalProperties'));
+      checkKnown(paths);
+      return paths;
+    })(),
   };
 }

@@ -47,6 +47,10 @@ export const CreateItem: Operation = {
       if (item.localName !== 'Message') throw new EwsError('ErrorInvalidOperation', `Creating ${item.localName} items is not supported by this server yet.`);
       if (!disposition) throw new EwsError('ErrorMessageDispositionRequired', 'MessageDisposition is required for this operation.');
       const mimeText = textOf(child(item, NS.types, 'MimeContent'))?.replace(/\s+/g, '');
+      if (mimeText && (!/^[A-Za-z0-9+/]*={0,2}$/.test(mimeText) || mimeText.length % 4 !== 0)) {
+        throw new EwsError('ErrorMimeContentConversionFailed', 'MimeContent is not valid base64.');
+      }
+      if (disposition !== 'SaveOnly') refuseAddresslessRecipients(item);
       const raw = mimeText ? Buffer.from(mimeText, 'base64') : await composeFromItem(item, ctx.user);
       if (raw.length === 0) throw new EwsError('ErrorInvalidPropertySet', 'MimeContent is empty.');
       const flags = flagsOf(item);
@@ -88,6 +92,18 @@ function flagsOf(item: Element): { flags: string[]; explicit: boolean } {
     if (k) flags.add(k);
   }
   return { flags: [...flags], explicit };
+}
+
+/** A message is not sent to a recipient that has only a name (Exchange would have to resolve it). */
+function refuseAddresslessRecipients(item: Element): void {
+  for (const list of ['ToRecipients', 'CcRecipients', 'BccRecipients']) {
+    for (const m of elementChildren(child(item, NS.types, list) ?? item).filter((c) => c.localName === 'Mailbox')) {
+      if (!textOf(child(m, NS.types, 'EmailAddress'))?.trim()) {
+        const name = textOf(child(m, NS.types, 'Name'))?.trim();
+        throw new EwsError('ErrorInvalidRecipients', `The recipient ${name ? `"${name}" ` : ''}has no e-mail address.`);
+      }
+    }
+  }
 }
 
 function addressesOf(list: Element | undefined): string[] {
