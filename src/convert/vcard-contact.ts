@@ -168,6 +168,12 @@ export interface GroupMember {
   email?: string;
   /** UID of a contact in the same address book (without any urn:uuid: prefix). */
   contactUid?: string;
+  /**
+   * Transient: an EWS ItemId a request named this member by. The caller resolves
+   * it to contactUid (and email) before writing; writeVCard skips a member that
+   * has neither contactUid nor email.
+   */
+  itemId?: string;
 }
 
 export interface ContactGroup {
@@ -244,15 +250,20 @@ interface Reading {
 }
 
 /** Apple's X-ABLabel for a grouped property, as a lower-case word ("_$!<Mobile>!$_" → "mobile"). */
+const LABELS = new WeakMap<VCardDoc, Map<string, string>>();
+
 function labelOf(doc: VCardDoc, p: VProperty): string | undefined {
   if (!p.group) return undefined;
-  const g = p.group.toLowerCase();
-  const label = doc.props.find((q) => !q.removed && q.name === 'X-ABLABEL' && q.group?.toLowerCase() === g);
-  if (!label) return undefined;
-  return textOf(label)
-    .replace(/^_\$!<(.*)>!\$_$/, '$1')
-    .trim()
-    .toLowerCase();
+  let labels = LABELS.get(doc);
+  if (!labels) {
+    labels = new Map();
+    for (const q of doc.props) {
+      if (q.removed || q.name !== 'X-ABLABEL' || !q.group || labels.has(q.group.toLowerCase())) continue;
+      labels.set(q.group.toLowerCase(), textOf(q).replace(/^_\$!<(.*)>!\$_$/, '$1').trim().toLowerCase());
+    }
+    LABELS.set(doc, labels);
+  }
+  return labels.get(p.group.toLowerCase());
 }
 
 function isPref(p: VProperty): boolean {
@@ -337,7 +348,15 @@ function interpret(doc: VCardDoc): Reading {
   const bind: Binding = new Map();
   const props = doc.props;
   const live = (pred: (p: VProperty) => boolean): number[] => props.flatMap((p, i) => (!p.removed && !p.block && pred(p) ? [i] : []));
-  const named = (...names: string[]) => live((p) => names.includes(p.name));
+  const byName = new Map<string, number[]>();
+  props.forEach((p, i) => {
+    if (p.removed || p.block) return;
+    const list = byName.get(p.name);
+    if (list) list.push(i);
+    else byName.set(p.name, [i]);
+  });
+  const named = (...names: string[]): number[] =>
+    names.length === 1 ? [...(byName.get(names[0]!) ?? [])] : names.flatMap((n) => byName.get(n) ?? []).sort((a, b) => a - b);
   /** The first property among `names` (earlier names win), bound to `slot`. */
   const firstOf = (slot: string, names: string[]): VProperty | undefined => {
     for (const n of names) {
@@ -650,6 +669,15 @@ class Writer {
   get v4(): boolean {
     return this.doc.version === '4.0';
   }
+  /**
+   * TEXT escaping for a single (non-compound) value. vCard 4 only MAY escape a
+   * semicolon there, and some readers (python vobject in 4.0 mode) then keep
+   * the backslash: in vCard 4 semicolons stay bare.
+   */
+  esc(s: string): string {
+    const e = escapeText(s);
+    return this.v4 ? e.replace(/\\;/g, ';') : e;
+  }
   bound(slot: string): VProperty[] {
     return (this.bind.get(slot) ?? []).map((i) => this.doc.props[i]!).filter((p) => !p.removed);
   }
@@ -678,7 +706,7 @@ class Writer {
     return { name: 'TYPE', values: t.map((x) => (this.v4 ? x.toLowerCase() : x.toUpperCase())) };
   }
   /** One text-valued slot: updated in place, removed, or added as `create()` says. */
-  text(slot: string, value: string | undefined, create: (raw: string) => VProperty, escape: (s: string) => string = escapeText): void {
+  text(slot: string, value: string | undefined, create: (raw: string) => VProperty, escape: (s: string) => string = (v) => this.esc(v)): void {
     const [first, ...rest] = this.bound(slot);
     for (const p of rest) this.remove(p);
     if (!value) {
@@ -775,12 +803,12 @@ function writeContactSlots(w: Writer, before: Contact, c: Contact): void {
     for (const p of bound) if (p.name === 'X-CHILDREN') w.remove(p);
     const singles = bound.filter((p) => p.name !== 'X-CHILDREN');
     singles.forEach((p, i) => {
-      if (i < kids.length) setProperty(p, escapeText(kids[i]!));
+      if (i < kids.length) setProperty(p, w.esc(kids[i]!));
       else w.remove(p);
     });
     for (const kid of kids.slice(singles.length)) {
-      if (w.v4) w.add(newProperty('RELATED', escapeText(kid), [w.types('child'), { name: 'VALUE', values: ['text'] }]));
-      else w.addLabelled('X-ABRELATEDNAMES', escapeText(kid), 'Child');
+      if (w.v4) w.add(newProperty('RELATED', w.esc(kid), [w.types('child'), { name: 'VALUE', values: ['text'] }]));
+      else w.addLabelled('X-ABRELATEDNAMES', w.esc(kid), 'Child');
     }
   }
 
@@ -793,8 +821,8 @@ function writeContactSlots(w: Writer, before: Contact, c: Contact): void {
       continue;
     }
     const nameParam: VParam[] = e.name ? [{ name: 'X-CN', values: [e.name] }] : [];
-    if (p) setProperty(p, escapeText(e.address), [...withoutParams(p, 'X-CN'), ...nameParam]);
-    else w.add(newProperty('EMAIL', escapeText(e.address), [...(w.v4 ? [] : [w.types('INTERNET')]), ...nameParam]));
+    if (p) setProperty(p, w.esc(e.address), [...withoutParams(p, 'X-CN'), ...nameParam]);
+    else w.add(newProperty('EMAIL', w.esc(e.address), [...(w.v4 ? [] : [w.types('INTERNET')]), ...nameParam]));
   }
 
   for (const key of PHONE_KEYS) {
@@ -806,8 +834,8 @@ function writeContactSlots(w: Writer, before: Contact, c: Contact): void {
       continue;
     }
     const textValue: VParam[] = w.v4 ? [{ name: 'VALUE', values: ['text'] }] : [];
-    if (p) setProperty(p, escapeText(value), [...withoutParams(p, 'VALUE'), ...textValue]);
-    else w.add(newProperty('TEL', escapeText(value), [...textValue, w.types(...PHONE_TYPES[key])]));
+    if (p) setProperty(p, w.esc(value), [...withoutParams(p, 'VALUE'), ...textValue]);
+    else w.add(newProperty('TEL', w.esc(value), [...textValue, w.types(...PHONE_TYPES[key])]));
   }
 
   const adrProps = new Map<AddressKey, VProperty>();
@@ -853,7 +881,7 @@ function writeContactSlots(w: Writer, before: Contact, c: Contact): void {
     if (p && p.name === 'IMPP') {
       const scheme = IM_SCHEMES.exec(p.rawValue)?.[0] ?? (value.includes('@') ? 'xmpp:' : 'im:');
       setProperty(p, IM_SCHEMES.test(value) ? value : scheme + value);
-    } else if (p) setProperty(p, escapeText(value));
+    } else if (p) setProperty(p, w.esc(value));
     else w.add(newProperty('IMPP', IM_SCHEMES.test(value) ? value : (value.includes('@') ? 'xmpp:' : 'im:') + value));
   }
 
@@ -899,7 +927,7 @@ function writeCommonSlots(w: Writer, before: CardItem, item: CardItem): void {
     const [first, ...rest] = w.bound('CATEGORIES');
     for (const p of rest) w.remove(p);
     const cats = [...new Set(item.categories.map((s) => s.trim()).filter(Boolean))];
-    const raw = cats.map(escapeText).join(',');
+    const raw = cats.map((x) => w.esc(x)).join(',');
     if (!cats.length) {
       if (first) w.remove(first);
     } else if (first) setProperty(first, raw);
@@ -980,7 +1008,7 @@ export function writeVCard(item: CardItem, opts: WriteVCardOptions = {}): string
   // servers as lists and cut at the first comma (Radicale's vobject keeps "a"): write them escaped.
   for (const p of doc.props) {
     if (p.removed || p.block || !p.line || !CANONICAL_TEXT.has(p.name)) continue;
-    const canonical = escapeText(textOf(p));
+    const canonical = w.esc(textOf(p));
     if (canonical !== p.rawValue) setProperty(p, canonical);
   }
   for (const p of doc.props) {
@@ -988,7 +1016,7 @@ export function writeVCard(item: CardItem, opts: WriteVCardOptions = {}): string
     setProperty(p, p.rawValue.replace(/^(data:[^,]*?),/, '$1\\,'), p.params);
   }
   const present = (name: string) => doc.props.some((p) => !p.removed && !p.block && p.name === name);
-  if (!present('FN')) w.add(newProperty('FN', escapeText(displayNameOf(item))));
+  if (!present('FN')) w.add(newProperty('FN', w.esc(displayNameOf(item))));
   if (doc.version === '3.0' && !present('N')) {
     const raw = item.kind === 'group' ? `${escapeText(displayNameOf(item))};;;;` : [item.surname, item.givenName, item.middleName, item.title, item.suffix].map((s) => escapeText(s ?? '')).join(';');
     w.add(newProperty('N', raw));

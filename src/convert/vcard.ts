@@ -373,8 +373,8 @@ export function splitEscaped(s: string, sep: string): string[] {
 
 /** A property's value as one string of text. */
 export function textOf(p: VProperty): string {
-  if (p.type === 'text' && p.values.length && p.values.every((v) => typeof v === 'string')) return (p.values as string[]).join(',');
-  // X- properties, URIs (Google writes "https\://"), phone numbers: undo the escaping writers apply.
+  // From the raw value, not ical.js's: ical.js keeps "\;" in vCard 3 TEXT lists (NOTE). The same
+  // unescaping serves X- properties, URIs (Google writes "https\://") and phone numbers.
   return unescapeText(p.rawValue);
 }
 

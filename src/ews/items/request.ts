@@ -41,10 +41,10 @@ export function resolveItem(tree: FolderTree, input: ItemIdInput): ResolvedItem 
 }
 
 /** Groups resolved items by folder, keeping each input's index, so one FETCH serves a folder. */
-export function groupByFolder<T extends { folder: EwsFolder }>(items: (T | EwsError)[]): Map<EwsFolder, { item: T; index: number }[]> {
+export function groupByFolder<T extends { folder: EwsFolder }>(items: (T | EwsError | undefined | 'dav')[]): Map<EwsFolder, { item: T; index: number }[]> {
   const groups = new Map<EwsFolder, { item: T; index: number }[]>();
   items.forEach((item, index) => {
-    if (item instanceof EwsError) return;
+    if (!item || item === 'dav' || item instanceof EwsError) return;
     const list = groups.get(item.folder) ?? [];
     list.push({ item, index });
     groups.set(item.folder, list);

@@ -2,16 +2,27 @@
 import { asEwsError, EwsError } from '../errors.js';
 import type { EwsFolder, FolderTree } from '../folders/tree.js';
 import { groupByFolder, resolveItem, type ItemIdInput, type ResolvedItem } from './request.js';
+import { resolveDavItem, type ResolvedDavItem } from '../dav/resolve.js';
 
 export interface Batch {
   folder: EwsFolder;
   entries: { item: ResolvedItem; index: number }[];
 }
 
-/** Per-id errors for ids that do not resolve, and one batch per folder for the rest. */
-export function resolveItems(tree: FolderTree, ids: ItemIdInput[]): { errors: (EwsError | undefined)[]; batches: Batch[] } {
-  const resolved: (ResolvedItem | EwsError)[] = ids.map((id) => {
+export interface DavEntry extends ResolvedDavItem {
+  index: number;
+}
+
+/** Per-id errors for ids that do not resolve, one batch per mail folder, and the DAV items apart. */
+export function resolveItems(tree: FolderTree, ids: ItemIdInput[]): { errors: (EwsError | undefined)[]; batches: Batch[]; dav: DavEntry[] } {
+  const dav: DavEntry[] = [];
+  const resolved: (ResolvedItem | EwsError | undefined)[] = ids.map((id, index) => {
     try {
+      const d = resolveDavItem(tree, id.id);
+      if (d) {
+        dav.push({ ...d, index });
+        return undefined;
+      }
       return resolveItem(tree, id);
     } catch (e) {
       const err = asEwsError(e);
@@ -21,5 +32,5 @@ export function resolveItems(tree: FolderTree, ids: ItemIdInput[]): { errors: (E
   });
   const errors = resolved.map((r) => (r instanceof EwsError ? r : undefined));
   const batches = [...groupByFolder(resolved)].map(([folder, entries]) => ({ folder, entries }));
-  return { errors, batches };
+  return { errors, batches, dav };
 }

@@ -8,6 +8,7 @@ import { folderInputsNeedDav, loadTree, messagesChild, ownAddresses, parseSingle
 import { encodeItemId } from './item-id.js';
 import { itemInputsNeedDav, itemNotFound, parseItemIds } from './request.js';
 import { resolveItems } from './resolve-many.js';
+import { itemElementOf, transferDavItem } from '../dav/items.js';
 
 export async function transferItems(op: 'MoveItem' | 'CopyItem', req: Element, ctx: RequestContext) {
   const target = parseSingleFolderId(messagesChild(req, 'ToFolderId'), 'ToFolderId');
@@ -16,11 +17,23 @@ export async function transferItems(op: 'MoveItem' | 'CopyItem', req: Element, c
   const store = ctx.mailbox.mail;
   const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) || folderInputsNeedDav([target]) });
   const dest = tree.resolve(target, ownAddresses(ctx));
-  const { errors, batches } = resolveItems(tree, ids);
+  const { errors, batches, dav } = resolveItems(tree, ids);
   const results: ItemResult[] = errors.map((e) => e ?? itemNotFound());
+  for (const d of dav) {
+    try {
+      const id = await transferDavItem(ctx, d.folder, dest, d.ref, op === 'MoveItem');
+      results[d.index] = ok(x('m:Items', null, returnNewIds ? x(itemElementOf(dest), null, id) : undefined));
+    } catch (e) {
+      const err = asEwsError(e);
+      if (!err) throw e;
+      results[d.index] = err;
+    }
+  }
+  if (!batches.length) return respond(op, results);
   if (!dest.mail?.selectable) {
     const err = new EwsError('ErrorMoveCopyFailed', `Mail items cannot be placed in "${dest.displayName}".`);
-    return respond(op, results.map((r) => (r instanceof EwsError ? r : err)));
+    for (const { entries } of batches) for (const { index } of entries) results[index] = err;
+    return respond(op, results);
   }
   const destStatus = await store.folderStatus(dest.mail.path);
   const destRef = dest.ref.kind === 'mail' ? dest.ref : { kind: 'mail' as const, path: dest.mail.path };

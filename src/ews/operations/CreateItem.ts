@@ -3,7 +3,8 @@
 // latter, keep the copy in Sent Items. A message the MTA does not take is kept
 // in Drafts and the answer says so (items/send.ts): nothing is dropped silently.
 import { NS, attr, child, elementChildren, textOf, x, type Element } from '../../soap/xml.js';
-import { EwsError, schemaViolation } from '../errors.js';
+import { EwsError, schemaViolation, storeUnavailable } from '../errors.js';
+import { createDavItem, itemElementOf } from '../dav/items.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
 import { composeFromItem } from '../items/message-input.js';
@@ -29,6 +30,14 @@ export const CreateItem: Operation = {
     const savedEl = messagesChild(req, 'SavedItemFolderId');
     const saved = savedEl ? tree.resolve(parseSingleFolderId(savedEl, 'SavedItemFolderId'), ownAddresses(ctx)) : undefined;
     const results = await eachItem(items, async (item) => {
+      if (item.localName !== 'Message' && !isResponseObject(item)) {
+        // Contacts, distribution lists (and, with CalDAV, calendar items and tasks) live in DAV folders.
+        const target = saved ?? tree.distinguishedFolder(defaultFolderFor(item.localName ?? ''));
+        if (!target) throw new EwsError('ErrorFolderNotFound', 'The specified folder could not be found in the store.');
+        if (target.unavailable) throw storeUnavailable();
+        if (!target.dav) throw new EwsError('ErrorObjectTypeChanged', `A ${item.localName} cannot be created in "${target.displayName}".`);
+        return ok(x('m:Items', null, x(itemElementOf(target), null, await createDavItem(ctx, target, item))));
+      }
       if (isResponseObject(item)) {
         if (!disposition) throw new EwsError('ErrorMessageDispositionRequired', 'MessageDisposition is required for this operation.');
         const built = await buildResponse(ctx, tree, item);
@@ -44,7 +53,6 @@ export const CreateItem: Operation = {
         }
         return result;
       }
-      if (item.localName !== 'Message') throw new EwsError('ErrorInvalidOperation', `Creating ${item.localName} items is not supported by this server yet.`);
       if (!disposition) throw new EwsError('ErrorMessageDispositionRequired', 'MessageDisposition is required for this operation.');
       const mimeText = textOf(child(item, NS.types, 'MimeContent'))?.replace(/\s+/g, '');
       if (mimeText && (!/^[A-Za-z0-9+/]*={0,2}$/.test(mimeText) || mimeText.length % 4 !== 0)) {
@@ -68,6 +76,14 @@ export const CreateItem: Operation = {
     return respond('CreateItem', results);
   },
 };
+
+/** Where Exchange puts an item of this type when the request names no folder. */
+function defaultFolderFor(element: string): string {
+  if (element === 'Contact' || element === 'DistributionList') return 'contacts';
+  if (element === 'Task') return 'tasks';
+  if (element === 'CalendarItem') return 'calendar';
+  return 'drafts';
+}
 
 /** IMAP flags from IsRead, Flag, Categories and PR_MESSAGE_FLAGS (Thunderbird sends 3591 = 0x0E07). */
 function flagsOf(item: Element): { flags: string[]; explicit: boolean } {

@@ -7,6 +7,7 @@ import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { itemNotFound, parseItemIds, itemInputsNeedDav } from '../items/request.js';
 import { resolveItems } from '../items/resolve-many.js';
+import { deleteDavItem } from '../dav/items.js';
 
 export const DeleteItem: Operation = {
   name: 'DeleteItem',
@@ -18,8 +19,17 @@ export const DeleteItem: Operation = {
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
     const store = ctx.mailbox.mail;
     const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
-    const { errors, batches } = resolveItems(tree, ids);
+    const { errors, batches, dav } = resolveItems(tree, ids);
     const results: ItemResult[] = errors.map((e) => e ?? ok());
+    for (const d of dav) {
+      try {
+        await deleteDavItem(ctx, d.folder, d.ref);
+      } catch (e) {
+        const err = asEwsError(e);
+        if (!err) throw e;
+        results[d.index] = err;
+      }
+    }
     const trash = tree.distinguishedFolder('deleteditems');
     for (const { folder, entries } of batches) {
       const path = folder.mail!.path;

@@ -2,7 +2,8 @@
 // IMAP SORT, and only the requested page is fetched with the requested shape.
 // What IMAP cannot decide exactly is finished in memory on just the needed properties.
 import { NS, attr, child, elementChildren, textOf, x, type Element } from '../../soap/xml.js';
-import { schemaViolation } from '../errors.js';
+import { schemaViolation, storeUnavailable } from '../errors.js';
+import { findDavItems } from '../dav/items.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { folderInputsNeedDav, loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
 import { loadMailItems, renderContext } from '../items/load.js';
@@ -33,6 +34,11 @@ export const FindItem: Operation = {
     const rc = renderContext(ctx.version, shape);
     const results = await eachItem(parents, async (id) => {
       const folder = tree.resolve(id, ownAddresses(ctx));
+      if (folder.unavailable) throw storeUnavailable();
+      if (folder.dav) {
+        const page = await findDavItems(ctx, folder, { restriction, sort: sortFields, paging, shape });
+        return ok(x('m:RootFolder', page.attributes, x('t:Items', null, page.items)));
+      }
       let uids: number[] = [];
       // No dumpster and no associated (FAI) items behind IMAP: those views are empty.
       if (folder.mail?.selectable && (traversal === 'Shallow' || traversal === 'Deep')) {

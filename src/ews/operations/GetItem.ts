@@ -8,6 +8,10 @@ import { loadMailItems, renderContext } from '../items/load.js';
 import { needsOf, renderMailItem } from '../items/mail-item.js';
 import { groupByFolder, itemNotFound, parseItemIds, resolveItem, type ResolvedItem, itemInputsNeedDav } from '../items/request.js';
 import { parseItemShape } from '../items/shape.js';
+import { resolveDavItem } from '../dav/resolve.js';
+import { getDavItems } from '../dav/items.js';
+import type { DavItemRef } from '../items/dav-item-id.js';
+import type { EwsFolder } from '../folders/tree.js';
 
 export const GetItem: Operation = {
   name: 'GetItem',
@@ -15,8 +19,14 @@ export const GetItem: Operation = {
     const shape = parseItemShape(messagesChild(req, 'ItemShape'));
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
     const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
-    const resolved: (ResolvedItem | EwsError)[] = ids.map((id) => {
+    const davGroups = new Map<EwsFolder, { ref: DavItemRef; index: number }[]>();
+    const resolved: (ResolvedItem | EwsError | 'dav')[] = ids.map((id, index) => {
       try {
+        const dav = resolveDavItem(tree, id.id);
+        if (dav) {
+          davGroups.set(dav.folder, [...(davGroups.get(dav.folder) ?? []), { ref: dav.ref, index }]);
+          return 'dav';
+        }
         return resolveItem(tree, id);
       } catch (e) {
         const err = asEwsError(e);
@@ -25,6 +35,19 @@ export const GetItem: Operation = {
       }
     });
     const results: ItemResult[] = resolved.map((r) => (r instanceof EwsError ? r : itemNotFound()));
+    for (const [folder, entries] of davGroups) {
+      try {
+        const rendered = await getDavItems(ctx, folder, entries.map((e) => e.ref), shape);
+        entries.forEach((e, i) => {
+          const r = rendered[i];
+          results[e.index] = r instanceof EwsError ? r : ok(x('m:Items', null, r));
+        });
+      } catch (e) {
+        const err = asEwsError(e);
+        if (!err) throw e;
+        for (const { index } of entries) results[index] = err;
+      }
+    }
     const needs = needsOf(shape, false);
     const rc = renderContext(ctx.version, shape);
     for (const [folder, entries] of groupByFolder(resolved)) {

@@ -4,9 +4,10 @@
 // QRESYNC's VANISHED for deletes) plus the UIDs above the last one handed out,
 // so its cost follows the number of changes, not the folder size.
 import { textOf, x, type Xml } from '../../soap/xml.js';
-import { EwsError, schemaViolation } from '../errors.js';
+import { EwsError, schemaViolation, storeUnavailable } from '../errors.js';
+import { syncDavItems } from '../dav/items.js';
 import { ok, respond, type Operation } from '../operation.js';
-import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
+import { folderInputsNeedDav, loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
 import { loadMailItems, renderContext } from '../items/load.js';
 import { encodeItemId, type MailItemRef } from '../items/item-id.js';
 import { needsOf, renderMailItem } from '../items/mail-item.js';
@@ -37,7 +38,7 @@ export const SyncFolderItems: Operation = {
     if (!maxText || !Number.isInteger(max) || max < 1 || max > 512) throw schemaViolation('MaxChangesReturned must be a whole number from 1 to 512.');
     const ignore = new Set(messagesChild(req, 'Ignore') ? parseItemIds(messagesChild(req, 'Ignore'), 'Ignore').map((i) => i.id) : []);
     const stateText = textOf(messagesChild(req, 'SyncState'))?.trim();
-    const tree = await loadTree(ctx);
+    const tree = await loadTree(ctx, { dav: folderInputsNeedDav([parseSingleFolderId(messagesChild(req, 'SyncFolderId'), 'SyncFolderId')]) });
     const store = ctx.mailbox.mail;
     try {
       const folder = tree.resolve(parseSingleFolderId(messagesChild(req, 'SyncFolderId'), 'SyncFolderId'), ownAddresses(ctx));
@@ -50,6 +51,11 @@ export const SyncFolderItems: Operation = {
             x('m:Changes', null, changes),
           ),
         ]);
+      if (folder.unavailable) return respond('SyncFolderItems', [storeUnavailable()]);
+      if (folder.dav) {
+        const r = await syncDavItems(ctx, folder, stateText, max, shape, ignore);
+        return respond('SyncFolderItems', [ok(x('m:SyncState', null, r.state), x('m:IncludesLastItemInRange', null, String(r.last)), x('m:Changes', null, r.changes))]);
+      }
       if (!folder.mail?.selectable) return done({ f: folder.id, v: 0, m: '0', u: 0 }, [], true);
       const path = folder.mail.path;
       let prev: MailSyncState | undefined;

@@ -14,6 +14,8 @@ import { applyContentUpdate, composeInputOf } from '../items/message-edit.js';
 import { itemInputsNeedDav, itemNotFound, resolveItem } from '../items/request.js';
 import { appendTo, sendMessage } from '../items/send.js';
 import { parsePropertyPath } from '../properties/path.js';
+import { resolveDavItem } from '../dav/resolve.js';
+import { itemElementOf, updateDavItem } from '../dav/items.js';
 
 export const UpdateItem: Operation = {
   name: 'UpdateItem',
@@ -36,6 +38,12 @@ export const UpdateItem: Operation = {
       const idEl = child(change, NS.types, 'ItemId');
       const id = attr(idEl, 'Id');
       if (!id) throw schemaViolation('ItemChange needs an ItemId.');
+      const dav = resolveDavItem(tree, id);
+      if (dav) {
+        const updates = elementChildren(child(change, NS.types, 'Updates') ?? (() => { throw schemaViolation('ItemChange needs Updates.'); })());
+        const newId = await updateDavItem(ctx, dav.folder, dav.ref, updates, { changeKey: attr(idEl, 'ChangeKey'), conflict });
+        return ok(x('m:Items', null, x(itemElementOf(dav.folder), null, newId)), x('m:ConflictResults', null, x('t:Count', null, '0')));
+      }
       const { ref, folder } = resolveItem(tree, { id, changeKey: attr(idEl, 'ChangeKey') });
       const path = folder.mail!.path;
       const updates = elementChildren(
