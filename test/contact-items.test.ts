@@ -90,3 +90,31 @@ test('SyncFolderItems on contacts reports what a CardDAV client changed', async 
   assert.deepEqual(all(next.doc, 'Create').map((c) => text(c, 'DisplayName')), ['Nadia Okafor']);
   assert.equal(all(next.doc, 'Delete').length, 1);
 });
+
+test('ResolveNames: one match, several (Warning), none (Error), and full contact data', async () => {
+  const one1 = await ews(tg, user, `<m:ResolveNames ReturnFullContactData="true" SearchScope="ActiveDirectoryContacts"><m:UnresolvedEntry>zoë</m:UnresolvedEntry></m:ResolveNames>`);
+  assert.deepEqual(codes(one1.doc), ['NoError'], one1.text.slice(0, 1500));
+  assert.match(text(one(one1.doc, 'Mailbox'), 'EmailAddress') ?? '', /@/);
+  assert.equal(all(one1.doc, 'Contact').length, 1);
+  const none = await ews(tg, user, `<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>zzzz-nobody</m:UnresolvedEntry></m:ResolveNames>`);
+  assert.deepEqual(codes(none.doc), ['ErrorNameResolutionNoResults']);
+  const many = await ews(tg, user, `<m:ResolveNames ReturnFullContactData="false"><m:UnresolvedEntry>example</m:UnresolvedEntry></m:ResolveNames>`);
+  const msg = all(many.doc, 'ResolveNamesResponseMessage', M)[0];
+  if (all(many.doc, 'Resolution').length > 1) {
+    assert.equal(msg.getAttribute('ResponseClass'), 'Warning');
+    assert.deepEqual(codes(many.doc), ['ErrorNameResolutionMultipleResults']);
+  }
+});
+
+test('ExpandDL lists the members of a distribution list created through EWS', async () => {
+  const r = await ews(
+    tg,
+    user,
+    `<m:CreateItem><m:SavedItemFolderId>${contactsFolder}</m:SavedItemFolderId><m:Items><t:DistributionList><t:DisplayName>Reading Group</t:DisplayName><t:Members><t:Member><t:Mailbox><t:Name>Ann Example</t:Name><t:EmailAddress>ann@example.org</t:EmailAddress><t:RoutingType>SMTP</t:RoutingType><t:MailboxType>OneOff</t:MailboxType></t:Mailbox></t:Member><t:Member><t:Mailbox><t:Name>Ben Example</t:Name><t:EmailAddress>ben@example.org</t:EmailAddress><t:RoutingType>SMTP</t:RoutingType><t:MailboxType>OneOff</t:MailboxType></t:Mailbox></t:Member></t:Members></t:DistributionList></m:Items></m:CreateItem>`,
+  );
+  assert.deepEqual(codes(r.doc), ['NoError'], r.text.slice(0, 1500));
+  const id = one(r.doc, 'ItemId').getAttribute('Id')!;
+  const e = await ews(tg, user, `<m:ExpandDL><m:Mailbox><t:ItemId Id="${id}"/></m:Mailbox></m:ExpandDL>`);
+  assert.deepEqual(codes(e.doc), ['NoError'], e.text.slice(0, 1500));
+  assert.deepEqual(all(one(e.doc, 'DLExpansion', M), 'EmailAddress').map((a) => a.textContent).sort(), ['ann@example.org', 'ben@example.org']);
+});

@@ -12,22 +12,24 @@ import { DeleteAttachment } from './operations/DeleteAttachment.js';
 import { DeleteFolder } from './operations/DeleteFolder.js';
 import { DeleteItem } from './operations/DeleteItem.js';
 import { EmptyFolder } from './operations/EmptyFolder.js';
+import { ExpandDL } from './operations/ExpandDL.js';
 import { ExportItems } from './operations/ExportItems.js';
 import { FindFolder } from './operations/FindFolder.js';
 import { FindItem } from './operations/FindItem.js';
 import { GetAttachment } from './operations/GetAttachment.js';
+import { GetEvents } from './operations/GetEvents.js';
 import { GetFolder } from './operations/GetFolder.js';
 import { GetItem } from './operations/GetItem.js';
+import { GetStreamingEvents } from './operations/GetStreamingEvents.js';
 import { MarkAllItemsAsRead } from './operations/MarkAllItemsAsRead.js';
 import { MarkAsJunk } from './operations/MarkAsJunk.js';
 import { MoveFolder } from './operations/MoveFolder.js';
 import { MoveItem } from './operations/MoveItem.js';
+import { ResolveNames } from './operations/ResolveNames.js';
 import { SendItem } from './operations/SendItem.js';
+import { Subscribe } from './operations/Subscribe.js';
 import { SyncFolderHierarchy } from './operations/SyncFolderHierarchy.js';
 import { SyncFolderItems } from './operations/SyncFolderItems.js';
-import { GetEvents } from './operations/GetEvents.js';
-import { GetStreamingEvents } from './operations/GetStreamingEvents.js';
-import { Subscribe } from './operations/Subscribe.js';
 import { Unsubscribe } from './operations/Unsubscribe.js';
 import { UpdateFolder } from './operations/UpdateFolder.js';
 import { UpdateItem } from './operations/UpdateItem.js';
@@ -44,6 +46,7 @@ const OPERATIONS: readonly Operation[] = [
   DeleteFolder,
   DeleteItem,
   EmptyFolder,
+  ExpandDL,
   ExportItems,
   FindFolder,
   FindItem,
@@ -56,6 +59,7 @@ const OPERATIONS: readonly Operation[] = [
   MarkAsJunk,
   MoveFolder,
   MoveItem,
+  ResolveNames,
   SendItem,
   Subscribe,
   SyncFolderHierarchy,

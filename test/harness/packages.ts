@@ -14,6 +14,7 @@ export const BACKEND_PACKAGES: readonly string[] = Object.freeze([
   'postfix',
   'python3-exchangelib',
   'apache2-utils',
+  'vdirsyncer',
 ]);
 
 /** Returns the subset of `names` that dpkg does not report as installed ("ii"). */

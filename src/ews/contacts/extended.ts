@@ -156,6 +156,23 @@ function bool(v: string[] | undefined, what: string): boolean | undefined {
 
 const ADDRESS_INDEX: (AddressKey | undefined)[] = [undefined, 'Home', 'Business', 'Other'];
 
+/**
+ * PidTagUrlCompName: the object's file name. DavMail creates a contact with
+ * the name "<x>.EML" and later finds it by exactly that name; a store that had
+ * to add ".vcf" to it ("<x>.EML.vcf") still answers "<x>.EML".
+ */
+function urlCompName(href: string | undefined): string | undefined {
+  if (!href) return undefined;
+  const seg = href.replace(/\/+$/, '').split('/').pop() ?? '';
+  let name: string;
+  try {
+    name = decodeURIComponent(seg);
+  } catch {
+    name = seg;
+  }
+  return name.replace(/(\.eml)\.vcf$/i, '$1') || undefined;
+}
+
 const TAGS = new Map<number, ExtendedDef>([
   [0x001a, { get: (i) => itemClassOf(i) }], // PidTagMessageClass
   [0x0037, { get: (i) => displayNameOf(i) }], // PidTagSubject
@@ -178,7 +195,7 @@ const TAGS = new Map<number, ExtendedDef>([
   [0x0e06, { get: (_i, m) => isoDateTime(m.lastModified) }], // PidTagMessageDeliveryTime
   [0x3007, { get: (_i, m) => isoDateTime(m.lastModified) }], // PidTagCreationTime
   [0x3008, { get: (_i, m) => isoDateTime(m.lastModified) }], // PidTagLastModificationTime (DavMail's contact etag)
-  [0x10f3, { get: (_i, m) => (m.href ? decodeURIComponent(m.href.replace(/\/+$/, '').split('/').pop() ?? '') || undefined : undefined) }], // PidTagUrlCompName
+  [0x10f3, { get: (_i, m) => urlCompName(m.href) }], // PidTagUrlCompName
   [0x3a06, field('givenName')],
   [0x3a11, field('surname')],
   [0x3a44, field('middleName')],

@@ -5,7 +5,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { x, type Element, type Xml } from '../../soap/xml.js';
 import { readVCard, writeVCard, type CardItem } from '../../convert/vcard-contact.js';
-import { ContactConflictError, ContactMissingError, type ContactObject, type ContactStore } from '../../ports/contact-store.js';
+import {
+  ContactConflictError,
+  ContactExistsError,
+  ContactForbiddenError,
+  ContactMissingError,
+  ContactRejectedError,
+  SyncTokenInvalidError,
+  type ContactObject,
+  type ContactStore,
+} from '../../ports/contact-store.js';
 import { EwsError, storeUnavailable } from '../errors.js';
 import type { RequestContext } from '../operation.js';
 import type { EwsFolder } from '../folders/tree.js';
@@ -50,6 +59,9 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (e) {
     if (e instanceof ContactMissingError) throw itemNotFound();
+    if (e instanceof SyncTokenInvalidError) throw new EwsError('ErrorInvalidSyncStateData', 'Synchronization state data is corrupt or otherwise invalid.');
+    if (e instanceof ContactForbiddenError) throw new EwsError('ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    if (e instanceof ContactRejectedError) throw new EwsError('ErrorItemSave', `The contact could not be saved: ${e.message}`);
     if (e instanceof ContactConflictError) {
       throw new EwsError('ErrorIrresolvableConflict', 'The update could not be performed because the contact was changed by someone else meanwhile.');
     }
@@ -106,7 +118,12 @@ export async function createContact(ctx: RequestContext, folder: EwsFolder, el: 
   const { item, resourceName } = parseContactItemElement(el);
   item.uid ??= randomUUID();
   return guard(async () => {
-    const ref = await store.createObject(folder.dav!.href, fileName(item, resourceName), writeVCard(item));
+    const data = writeVCard(item);
+    const ref = await store.createObject(folder.dav!.href, fileName(item, resourceName), data).catch((e) => {
+      // The name is taken (a card with that UID or resource name exists): store under a fresh one.
+      if (e instanceof ContactExistsError) return store.createObject(folder.dav!.href, `${randomUUID()}.vcf`, data);
+      throw e;
+    });
     return x('t:ItemId', { Id: encodeDavItemId({ store: 'contacts', view: 'VCARD', href: ref.href }), ChangeKey: etagChangeKey(ref.etag) });
   });
 }
@@ -183,7 +200,10 @@ export async function syncContacts(ctx: RequestContext, folder: EwsFolder, state
     }
     const pending = res.changed.filter((c) => !done.has(hrefKey(c.href)));
     const batch = pending.slice(0, Math.max(0, max - changes.length));
-    const objects = batch.length ? (await store.multiget(folder.dav!.href, batch.map((b) => b.href))).objects : [];
+    const got = batch.length ? await store.multiget(folder.dav!.href, batch.map((b) => b.href)) : { objects: [], missing: [], failed: [] };
+    const objects = got.objects;
+    // Gone or unreadable meanwhile: the next token reports them; they must not hold this round open.
+    for (const href of [...got.missing, ...got.failed.map((f) => f.href)]) done.add(hrefKey(href));
     for (const obj of objects) {
       const loaded = load(folder, obj);
       const k = hrefKey(obj.href);

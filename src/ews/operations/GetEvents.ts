@@ -7,7 +7,7 @@
 import { schemaViolation, EwsError } from '../errors.js';
 import { ok, respond, type Operation } from '../operation.js';
 import { loadTree } from '../folders/request.js';
-import { diffFolders } from '../../notify/diff.js';
+import { diffFolders, freshen } from '../../notify/diff.js';
 import { openWatermark, sealWatermark, userDigest, type FolderState, type NotifyEvent } from '../../notify/model.js';
 import { renderPullNotification } from '../../notify/render.js';
 import { minuteMs, resolveSubscription, subscriptionErrors, textAny } from '../../notify/requests.js';
@@ -28,6 +28,7 @@ export const GetEvents: Operation = {
       const now = Math.floor(Date.now() / 1000);
       if (sub.timeout !== undefined && (now - w.issued) * 1000 > sub.timeout * minuteMs(ctx)) throw subscriptionErrors.notFound();
 
+      await freshen(ctx.mailbox.mail);
       const tree = await loadTree(ctx);
       const scope = { all: sub.all, folders: new Set(sub.folders) };
       const steps = await diffFolders(ctx.mailbox.mail, tree, w.folders, scope);

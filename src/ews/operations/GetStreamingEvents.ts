@@ -6,6 +6,7 @@ import { type Xml } from '../../soap/xml.js';
 import { EwsError, schemaViolation } from '../errors.js';
 import type { Operation, StreamOut, StreamingAnswer } from '../operation.js';
 import { loadTree } from '../folders/request.js';
+import { freshen } from '../../notify/diff.js';
 import { childAny, childrenAny, notificationsOf, resolveSubscription, subscriptionErrors, textAny } from '../../notify/requests.js';
 import { streamingError } from '../../notify/render.js';
 import type { Subscription } from '../../notify/model.js';
@@ -36,6 +37,7 @@ export const GetStreamingEvents: Operation = {
       }
     }
     if (firstError) return errorAnswer(firstError, bad);
+    await freshen(ctx.mailbox.mail);
     const tree = await loadTree(ctx);
     return n.openStream(good, tree, ctx.mailbox.mail, timeout, []);
   },

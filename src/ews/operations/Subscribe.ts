@@ -7,7 +7,7 @@ import { EwsError, schemaViolation } from '../errors.js';
 import { ok, respond, type Operation, type RequestContext } from '../operation.js';
 import { loadTree, ownAddresses, parseFolderIdInput } from '../folders/request.js';
 import type { FolderTree } from '../folders/tree.js';
-import { diffFolders, keyOf, snapshot, trackedFolders } from '../../notify/diff.js';
+import { diffFolders, freshen, keyOf, snapshot, trackedFolders } from '../../notify/diff.js';
 import {
   EVENT_TYPES,
   newSubscription,
@@ -48,6 +48,7 @@ export const Subscribe: Operation = {
       if (kind !== 'pull' && !n) throw subscriptionErrors.unavailable();
       const folderIds = childAny(requestEl, 'FolderIds');
       if (!all && !folderIds) throw subscriptionErrors.request('name the folders (FolderIds) or set SubscribeToAllFolders.');
+      await freshen(ctx.mailbox.mail);
       const tree = await loadTree(ctx);
       const folders = all ? [] : resolveFolders(folderIds!, tree, ctx);
       const sub = newSubscription({
