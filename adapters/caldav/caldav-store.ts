@@ -12,9 +12,14 @@
 //    text/calendar, so capabilities().freeBusyQuery is false there;
 //  - it validates iCalendar on PUT (400 for broken data) and refuses a second
 //    resource with the same UID (409, no-uid-conflict);
-//  - a file it cannot parse that got into its storage makes every REPORT over
-//    the collection fail with 500: queryObjects then falls back to a listing
-//    and per-resource GETs, so one broken object never hides the others.
+//  - it accepts some data on PUT that is not valid iCalendar (an hour 25, an
+//    unknown TZID without VTIMEZONE): such objects come back like any other and
+//    the converter rejects them one by one, never hiding the others;
+//  - a file it cannot parse at all that got into its storage (by hand, a
+//    restore) makes every listing of the collection (PROPFIND depth 1, every
+//    REPORT) fail with 500. queryObjects falls back from a failed REPORT to a
+//    listing plus per-resource reads (servers that fail only the REPORT); on
+//    Radicale it then throws a BackendUnavailableError that says why.
 import { createObject, deleteObject, updateObject } from 'tsdav';
 import {
   BackendAuthError,
@@ -337,9 +342,21 @@ export class CalDavCalendarStore implements CalendarStore {
     if (r.status === 404) throw new CalendarMissingError(calendarHref);
     if (r.status === 207) return this.objectResults(this.multistatus(`REPORT ${calendarHref}`, r)).filter((x) => !sameHref(x.href, calendarHref));
     if (r.status < 500) throw new ObjectRejectedError(calendarHref, r.status, davErrorCondition(r.body) ?? 'calendar-query refused');
-    // The whole REPORT failed: one stored object the server cannot read breaks it (Radicale).
-    // List the collection and read each object on its own, so the others still come back.
-    return this.readEach(calendarHref, (await this.listObjects(calendarHref)).map((x) => x.href));
+    // The whole REPORT failed: one stored object the server cannot read breaks it. List the
+    // collection and read each object on its own, so the others still come back.
+    let refs: DavObjectRef[];
+    try {
+      refs = await this.listObjects(calendarHref);
+    } catch (e) {
+      if (!(e instanceof BackendUnavailableError) || /cannot be reached/.test(e.message)) throw e;
+      // Radicale 3.1 parses every stored object for any listing: one it cannot parse fails them all.
+      throw new BackendUnavailableError(
+        `The CalDAV server cannot list ${calendarHref}: the calendar-query REPORT failed with HTTP ${r.status} and so did the PROPFIND listing ` +
+          `(a stored object the server itself cannot parse does that on Radicale; its log names the file).`,
+        e,
+      );
+    }
+    return this.readEach(calendarHref, refs.map((x) => x.href));
   }
 
   /** multiget in batches; a batch that fails as a whole is read one GET at a time. */

@@ -44,10 +44,17 @@ export class ImapWatcherFactory implements MailWatcherFactory {
   }
 }
 
+type LoopState = 'connecting' | 'running' | 'idling' | 'parked';
+
 class ImapWatcher implements MailWatcher {
   private client?: ImapFlow;
   private clientStore?: ImapMailStore;
   private closed = false;
+  /** Diffs that want the connection: while any runs, the loop does not IDLE. */
+  private users = 0;
+  private state: LoopState = 'connecting';
+  private stateWaiters: (() => void)[] = [];
+  private unpark?: () => void;
   private pollTimer?: NodeJS.Timeout;
   private sleeping?: { timer: NodeJS.Timeout; wake: () => void };
   private loop?: Promise<void>;
@@ -67,9 +74,32 @@ class ImapWatcher implements MailWatcher {
     return !!this.client?.usable;
   }
 
-  get store(): MailStore {
-    if (!this.clientStore || !this.client?.usable) throw new BackendUnavailableError('The watcher is not connected.');
-    return this.clientStore;
+  async use<T>(fn: (store: MailStore) => Promise<T>): Promise<T> {
+    this.users++;
+    try {
+      // imapflow writes some commands (the LIST-STATUS of the store) without ending an IDLE
+      // first, so the loop is parked, out of IDLE, while the store is used.
+      for (;;) {
+        const client = this.client;
+        if (!client?.usable || !this.clientStore || this.closed) throw new BackendUnavailableError('The watcher is not connected.');
+        if (this.state === 'parked') break;
+        if (this.state === 'idling') {
+          // A NOOP goes through imapflow's IDLE breaking, then the loop parks.
+          await client.noop();
+          continue;
+        }
+        await new Promise<void>((r) => this.stateWaiters.push(r));
+      }
+      return await fn(this.clientStore!);
+    } finally {
+      this.users--;
+      if (this.users === 0) this.unpark?.();
+    }
+  }
+
+  private setState(s: LoopState): void {
+    this.state = s;
+    for (const w of this.stateWaiters.splice(0)) w();
   }
 
   setIdleFolder(path: string): void {
@@ -90,6 +120,8 @@ class ImapWatcher implements MailWatcher {
       clearTimeout(this.sleeping.timer);
       this.sleeping.wake();
     }
+    this.unpark?.();
+    for (const w of this.stateWaiters.splice(0)) w();
     const c = this.client;
     if (c) await c.logout().catch(() => c.close());
     await this.loop?.catch(() => undefined);
@@ -142,17 +174,26 @@ class ImapWatcher implements MailWatcher {
         this.listener.ready();
         this.pollTimer = setInterval(() => this.listener.changed(null), this.pollMs);
         this.pollTimer.unref();
+        this.setState('running');
         while (!this.closed && client.usable) {
-          if (!(client as unknown as { connectionBusy(): boolean }).connectionBusy() && (!client.mailbox || client.mailbox.path !== this.idlePath)) {
-            await client.mailboxOpen(this.idlePath, { readOnly: true });
+          if (this.users > 0) {
+            this.setState('parked');
+            await new Promise<void>((r) => (this.unpark = r));
+            this.unpark = undefined;
+            this.setState('running');
+            continue;
           }
-          await client.idle({ whenFree: true });
-          // A command of a diff broke the IDLE; let it run before idling again.
-          await new Promise<void>((r) => setImmediate(r));
+          if (!client.mailbox || client.mailbox.path !== this.idlePath) await client.mailboxOpen(this.idlePath, { readOnly: true });
+          if (this.users > 0) continue;
+          this.setState('idling');
+          await client.idle();
+          this.setState('running');
         }
       } catch (e) {
         failure = e;
       } finally {
+        this.setState('connecting');
+        this.unpark?.();
         if (this.pollTimer) clearInterval(this.pollTimer);
         this.pollTimer = undefined;
         if (this.client === client) {

@@ -29,7 +29,7 @@ import {
   formatLocal,
   formatLocalDate,
 } from './timezones.js';
-import { RecurrenceError, recurrenceToRRule, rruleToRecurrence, UnsupportedRecurrenceError, type Recurrence } from './recurrence.js';
+import { RecurrenceError, impossibleRule, recurrenceToRRule, rruleToRecurrence, UnsupportedRecurrenceError, type Recurrence } from './recurrence.js';
 
 export const PRODID = '-//ewsgate//ewsgate 0.1//EN';
 /** Marks a VTODO whose RRULE regenerates from each completion (EWS *Regeneration patterns). */
@@ -474,9 +474,9 @@ function readCommon(c: Comp, zones: ZoneBook, floatingZone: string): Omit<Common
   };
 }
 
+/** The RRULE as written (ical.js's Recur.toString drops WKST=MO and reorders parts). */
 function recurString(p: Prop): string {
-  const v = p.getFirstValue();
-  return v && typeof v === 'object' ? (v as ICAL.Recur).toString() : String(v);
+  return p.toICALString().replace(/^[^:]*:/, '').replace(/\r?\n[ \t]/g, '');
 }
 
 function attachRecurrence(m: Common, dtstart: CalDateTime, regeneration: boolean, warnings: string[]): void {
@@ -538,6 +538,8 @@ function readEvent(c: Comp, zones: ZoneBook, floatingZone: string, warnings: str
     url: propText(c, 'url') ?? propText(c, 'x-microsoft-skypeteamsmeetingurl') ?? propText(c, 'x-google-conference'),
     component: c,
   };
+  const impossible = ev.rrule ? impossibleRule(ev.rrule, start.local) : undefined;
+  if (impossible) throw new IcalError(`The event "${ev.uid}" cannot recur: ${impossible}`, ev.uid);
   attachRecurrence(ev, start, false, warnings);
   return ev;
 }
@@ -638,6 +640,15 @@ function changedGroups<T extends object>(m: T, groups: Record<string, (m: T) => 
 export function parseCalendarObject(text: string, opts: ParseOptions = {}): CalendarObject {
   const floatingZone = opts.floatingZone ?? 'UTC';
   let calendar: Comp;
+  // ical.js reads RRULE values while parsing; say which line is wrong rather than "not iCalendar".
+  for (const m of text.matchAll(/^(?:RRULE|EXRULE)(?:;[^:\r\n]*)?:([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)/gim)) {
+    const value = m[1].replace(/\r?\n[ \t]/g, '');
+    try {
+      ICAL.Recur.fromString(value);
+    } catch (e) {
+      throw new IcalError(`RRULE "${value}" is not valid: ${(e as Error).message}`);
+    }
+  }
   try {
     const jcal = ICAL.parse(text.replace(/^\uFEFF/, ''));
     const root = Array.isArray(jcal) && typeof jcal[0] === 'string' ? jcal : Array.isArray(jcal) ? jcal[0] : undefined;
@@ -807,7 +818,8 @@ function writeRecurrence(c: Comp, m: Common, changed: Set<string>, anchor: CalDa
       if (m.rrule === beforeRrule || !m.rrule) m.rrule = fromPattern;
     }
     c.removeAllProperties('rrule');
-    if (m.rrule) c.addPropertyWithValue('rrule', ICAL.Recur.fromString(m.rrule));
+    // From the text, so that the parts keep our order and WKST=MO is not dropped.
+    if (m.rrule) c.addProperty(ICAL.Property.fromString(`RRULE:${m.rrule}`));
     if (regeneration && m.rrule) c.updatePropertyWithValue(X_REGENERATION.toLowerCase(), 'TRUE');
     else c.removeAllProperties(X_REGENERATION.toLowerCase());
   }

@@ -10,6 +10,7 @@
 import ICAL from 'ical.js';
 import { IcalError, calDateTime, createOverride, utcToZoned, zonedToUtc, type CalDateTime, type CalendarEvent, type CalendarObject } from './ical.js';
 import { formatLocalDate, fieldsFromUtcMs, localAsUtcMs, parseLocal } from './timezones.js';
+import { monthDayFilter } from './recurrence.js';
 
 export interface Occurrence {
   /** 1-based position in the series (deleted instances count); 0 for a single event. */
@@ -100,6 +101,8 @@ function* patternInstances(obj: CalendarObject): Generator<RawInstance> {
     const recur = localRule(master.rrule, master, fz);
     const start = master.start.dateOnly ? ICAL.Time.fromDateString(master.start.local) : ICAL.Time.fromDateTimeString(master.start.local);
     const it = recur.iterator(start);
+    // ical.js rolls BYMONTHDAY=29..31 over into the next month in yearly rules (Feb 29 → Mar 1): drop those.
+    const days = monthDayFilter(master.rrule);
     // DTSTART is always the first instance (RFC 5545), even when the rule would not produce it.
     const first = { local: master.start.local, utc: master.start.utc.getTime() };
     yield* emit(first);
@@ -107,6 +110,7 @@ function* patternInstances(obj: CalendarObject): Generator<RawInstance> {
     for (let t = it.next(); t && count < MAX_INSTANCES; t = it.next()) {
       const local = master.start.dateOnly ? t.toString().slice(0, 10) : t.toString().slice(0, 19);
       if (local === master.start.local) continue;
+      if (days && !days.has(Number(local.slice(8, 10)))) continue;
       count++;
       yield* emit({ local, utc: toUtc(local) });
     }

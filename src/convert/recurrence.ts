@@ -3,8 +3,8 @@
 //   Daily             FREQ=DAILY;INTERVAL=n
 //   Weekly            FREQ=WEEKLY;INTERVAL=n;BYDAY=MO,WE[;WKST=SU]
 //   AbsoluteMonthly   FREQ=MONTHLY;INTERVAL=n;BYMONTHDAY=d
-//   RelativeMonthly   FREQ=MONTHLY;INTERVAL=n;BYDAY=2TU  (Last: -1; Day: BYMONTHDAY=n;
-//                     Weekday/WeekendDay: BYDAY=MO,…,FR;BYSETPOS=n)
+//   RelativeMonthly   FREQ=MONTHLY;INTERVAL=n;BYDAY=2TU  (Last: -1; the last Day:
+//                     BYMONTHDAY=-1; Day/Weekday/WeekendDay: BYDAY=…;BYSETPOS=n)
 //   AbsoluteYearly    FREQ=YEARLY;BYMONTH=m;BYMONTHDAY=d
 //   RelativeYearly    FREQ=YEARLY;BYMONTH=m;BYDAY=1MO (or BYSETPOS as above)
 //   *Regeneration     FREQ=DAILY|WEEKLY|MONTHLY|YEARLY;INTERVAL=n (tasks; the VTODO marks
@@ -146,8 +146,10 @@ function byDayForGroup(d: DayOfWeek): string {
 
 function relativeParts(d: DayOfWeek, index: WeekIndex): string {
   const n = INDEX_NUM[index];
-  if (d === 'Day') return `BYMONTHDAY=${n}`;
-  if (d === 'Weekday' || d === 'WeekendDay') return `BYDAY=${byDayForGroup(d)};BYSETPOS=${n}`;
+  // "The last day": BYMONTHDAY=-1. "The first day" stays a set position, so that it reads back
+  // as a relative pattern and not as an absolute day 1.
+  if (d === 'Day' && n === -1) return 'BYMONTHDAY=-1';
+  if (d === 'Day' || d === 'Weekday' || d === 'WeekendDay') return `BYDAY=${byDayForGroup(d)};BYSETPOS=${n}`;
   return `BYDAY=${n}${byDayForGroup(d)}`;
 }
 
@@ -435,4 +437,41 @@ export function describePattern(p: RecurrencePattern): string {
     default:
       return `${p.interval} ${p.type.replace('Regeneration', '').toLowerCase()} unit(s) after each completion`;
   }
+}
+
+/**
+ * Why an RRULE can never produce a date (BYMONTHDAY=30 in February, 31 in April …), or undefined.
+ * `dtstart` supplies the month of a yearly rule without BYMONTH.
+ */
+export function impossibleRule(rrule: string, dtstart: string): string | undefined {
+  let parts: Map<string, string>;
+  try {
+    parts = parseRRuleParts(rrule);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  const freq = parts.get('FREQ');
+  if (freq !== 'MONTHLY' && freq !== 'YEARLY') return undefined;
+  if (!parts.has('BYMONTHDAY') || parts.has('BYDAY') || parts.has('BYYEARDAY') || parts.has('BYWEEKNO')) return undefined;
+  const days = parts.get('BYMONTHDAY')!.split(',').map(Number);
+  if (days.some((d) => !Number.isInteger(d) || d < 0)) return undefined;
+  const months = parts.has('BYMONTH') ? parts.get('BYMONTH')!.split(',').map(Number) : freq === 'YEARLY' ? [parseLocal(dtstart).month] : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  if (months.some((m) => days.some((d) => m >= 1 && m <= 12 && d <= daysInMonth(2000, m)))) return undefined;
+  const names = months.filter((m) => m >= 1 && m <= 12).map((m) => MONTHS[m - 1]);
+  return `RRULE "${rrule}" names no date that exists (day ${days.join(', ')} of ${names.join(', ') || 'no valid month'}).`;
+}
+
+/** The positive BYMONTHDAY values of a monthly or yearly RRULE, to drop instances an iterator produced past a month's end. */
+export function monthDayFilter(rrule: string): Set<number> | undefined {
+  let parts: Map<string, string>;
+  try {
+    parts = parseRRuleParts(rrule);
+  } catch {
+    return undefined;
+  }
+  const freq = parts.get('FREQ');
+  if ((freq !== 'MONTHLY' && freq !== 'YEARLY') || !parts.has('BYMONTHDAY') || parts.has('BYSETPOS')) return undefined;
+  const days = parts.get('BYMONTHDAY')!.split(',').map(Number);
+  if (days.some((d) => !Number.isInteger(d) || d < 1)) return undefined;
+  return new Set(days);
 }

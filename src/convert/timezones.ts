@@ -477,12 +477,19 @@ function utcOffsetText(minutes: number): string {
   return `${sign}${p2(Math.floor(m / 60))}${p2(m % 60)}`;
 }
 
+/** A short zone name for TZNAME ("CEST", "PST"), from the first locale that has one; else "GMT+2". */
 function tzName(zone: string, utcMs: number): string | undefined {
-  try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' }).formatToParts(utcMs).find((p) => p.type === 'timeZoneName')?.value;
-  } catch {
-    return undefined;
+  let fallback: string | undefined;
+  for (const locale of ['en-US', 'en-GB', 'en-AU', 'en-IN', 'en-NZ']) {
+    try {
+      const name = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' }).formatToParts(utcMs).find((p) => p.type === 'timeZoneName')?.value;
+      if (name && !/^(GMT|UTC)[+-]/.test(name)) return name;
+      fallback ??= name;
+    } catch {
+      return undefined;
+    }
   }
+  return fallback;
 }
 
 function ruleStartLocal(rule: DayRule, year: number): string {
@@ -513,8 +520,9 @@ export function vtimezoneFor(zone: string, opts: { tzid?: string; fromYear?: num
     return vtz;
   }
   const thisYear = new Date().getUTCFullYear();
-  const fromYear = Math.min(opts.fromYear ?? thisYear, thisYear);
-  const toYear = Math.max(thisYear + 1, fromYear + 1);
+  // One year of lead, so that the first observances start before anything in fromYear.
+  const fromYear = Math.min(opts.fromYear ?? thisYear, thisYear) - 1;
+  const toYear = Math.max(thisYear + 1, fromYear + 2);
   const eras = zoneEras(zone, fromYear, toYear);
   let prevOffset = offsetAt(zone, eras[0].from - 86_400_000);
   eras.forEach((era, i) => {

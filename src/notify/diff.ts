@@ -60,6 +60,16 @@ export function trackedFolders(tree: FolderTree, scope: Scope): EwsFolder[] {
   return mail.filter((f) => scope.folders.has(keyOf(f)) || (f.parent && scope.folders.has(keyOf(f.parent))));
 }
 
+/**
+ * A folder the session has selected is reported by LIST-STATUS as of its last sync, so a
+ * change made elsewhere would stay invisible: touching INBOX through the store NOOPs it
+ * when it is the selected one, and otherwise EXAMINEs it, which leaves no stale folder
+ * selected. Call before the listing a diff compares with.
+ */
+export async function freshen(store: MailStore): Promise<void> {
+  await store.fetchMessages('INBOX', [], {}).catch(() => undefined);
+}
+
 /** The current state of every tracked folder: the starting watermark of a subscription. */
 export function snapshot(tree: FolderTree, scope: Scope): FolderState[] {
   return trackedFolders(tree, scope).map((f) => stateOf(f, tree));

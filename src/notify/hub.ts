@@ -24,7 +24,7 @@ import type { MailStore } from '../ports/mail-store.js';
 import type { MailWatcher, MailWatcherFactory } from '../ports/mail-watcher.js';
 import type { Logger } from '../server/log.js';
 import type { Xml } from '../soap/xml.js';
-import { diffFolders, keyOf, snapshot, stateOf, trackedFolders, type Scope } from './diff.js';
+import { diffFolders, freshen, keyOf, snapshot, stateOf, trackedFolders, type Scope } from './diff.js';
 import { sealWatermark, userDigest, type FolderState, type NotifyEvent, type Subscription } from './model.js';
 import { PushDelivery } from './push.js';
 import { SubQueue } from './queue.js';
@@ -425,7 +425,7 @@ export class UserChannel {
   private startSource(): void {
     if (this.closed || this.hub.mode !== 'imap' || this.watcher) return;
     const factory = this.hub.opts.watcher!;
-    const ring = () => this.scheduleDiff(() => ({ store: this.watcher!.store }));
+    const ring = () => this.scheduleDiff((diff) => this.watcher!.use(diff));
     this.watcher = factory.watch(this.login, this.password, { idlePath: 'INBOX', pollMs: this.hub.limits.pollMs }, {
       changed: () => ring(),
       ready: () => ring(),
@@ -438,40 +438,39 @@ export class UserChannel {
     });
   }
 
-  /** A MODSEQ diff from the baseline; rings that arrive meanwhile are folded into one more diff. */
-  private scheduleDiff(open: () => { store: MailStore; release?: () => void } | Promise<{ store: MailStore; release?: () => void }>): void {
+  /**
+   * A MODSEQ diff from the baseline, on a store `run` lends for the time of the diff;
+   * rings that arrive meanwhile are folded into one more diff.
+   */
+  private scheduleDiff(run: (diff: (store: MailStore) => Promise<void>) => Promise<void>): void {
     if (this.diffQueued || this.closed) return;
     this.diffQueued = true;
     void this.serial(async () => {
       this.diffQueued = false;
       if (this.closed || this.subs.size === 0) return;
-      let s: { store: MailStore; release?: () => void };
       try {
-        s = await open();
-      } catch (e) {
-        this.hub.log.debug('no session for a diff', { user: this.login, error: (e as Error)?.message });
-        return;
-      }
-      try {
-        await this.diffWith(s.store);
+        await run((store) => this.diffWith(store));
       } catch (e) {
         // The watcher reconnects and rings again; a session diff is retried at the next event.
         this.hub.log.info('notification diff failed', { user: this.login, error: (e as Error)?.message });
-      } finally {
-        s.release?.();
       }
     });
   }
 
   private scheduleSessionDiff(): void {
-    this.scheduleDiff(async () => {
+    this.scheduleDiff(async (diff) => {
       const m = await this.hub.opts.openMailbox(this.login, this.password);
-      return { store: m.mail, release: () => m.release() };
+      try {
+        await diff(m.mail);
+      } finally {
+        m.release();
+      }
     });
   }
 
   /** Must run inside serial(). */
   private async diffWith(store: MailStore): Promise<void> {
+    await freshen(store);
     const tree = await FolderTree.load(store);
     const scope = this.scope();
     const steps = await diffFolders(store, tree, [...this.baseline.values()], scope);

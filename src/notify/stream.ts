@@ -53,6 +53,7 @@ export class StreamSession implements QueueConsumer {
     }
     for (const m of this.initial) this.write(m);
     this.flush();
+    if (this.ended) return; // closed already (byte cap, client gone)
     this.heartbeat = setInterval(() => {
       if (!this.ended) this.write(streamingKeepAlive());
     }, this.limits.heartbeatMs);

@@ -16,8 +16,11 @@ export interface WatcherListener {
 }
 
 export interface MailWatcher {
-  /** A store on the watcher's own connection, for the diffs it triggers (throws BackendUnavailableError while disconnected). */
-  readonly store: MailStore;
+  /**
+   * Runs `fn` with a store on the watcher's own connection (for the diffs it triggers),
+   * idling paused meanwhile. Throws BackendUnavailableError while disconnected.
+   */
+  use<T>(fn: (store: MailStore) => Promise<T>): Promise<T>;
   /** Whether the connection is up. */
   readonly connected: boolean;
   /** Idle on this folder from now on. */
