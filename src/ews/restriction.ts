@@ -2,7 +2,7 @@
 // evaluated against any property getter. Backends that can search themselves
 // (IMAP SEARCH) translate the same tree; this evaluator is the plain, correct
 // default for what lives in memory (folders, virtual items).
-import { NS, attr, child, elementChildren, type Element } from '../soap/xml.js';
+import { NS, attr, child, elementChildren, xsBool, type Element } from '../soap/xml.js';
 import { schemaViolation } from './errors.js';
 import { parsePropertyPath, type PropertyPath } from './properties/path.js';
 
@@ -145,6 +145,9 @@ export function evaluate(r: Restriction, get: PropertyGetter): boolean {
 
 /** Numbers as numbers, ISO dates as instants, booleans and strings case-insensitively. */
 function compareValues(a: string, b: string): number {
+  const ba = xsBool(a);
+  const bb = xsBool(b);
+  if (ba !== undefined && bb !== undefined && /^(true|false)$/i.test(a + '') !== /^(true|false)$/i.test(b + '')) return Number(ba) - Number(bb);
   const na = Number(a);
   const nb = Number(b);
   if (a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && Number.isFinite(nb)) return na - nb;

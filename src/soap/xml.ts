@@ -195,3 +195,11 @@ export function raw(s: string): Xml {
 export function join(parts: XmlChild[]): Xml {
   return new Xml(renderChild(parts));
 }
+
+/** xs:boolean as the schema allows it: "true"/"1" and "false"/"0" (exchangelib sends the digits). */
+export function xsBool(text: string | undefined | null): boolean | undefined {
+  const v = text?.trim().toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  return undefined;
+}

@@ -15,7 +15,14 @@ export function isoUtc(d: Date | undefined): string | undefined {
 export const bool = (v: boolean) => (v ? 'true' : 'false');
 
 export function mailbox(p: Person): Xml {
-  return x('t:Mailbox', null, x('t:Name', null, p.name || p.email), x('t:EmailAddress', null, p.email), x('t:RoutingType', null, 'SMTP'), x('t:MailboxType', null, 'OneOff'));
+  return x(
+    't:Mailbox',
+    null,
+    x('t:Name', null, p.name || p.email),
+    x('t:EmailAddress', null, p.email),
+    x('t:RoutingType', null, 'SMTP'),
+    x('t:MailboxType', null, 'OneOff'),
+  );
 }
 
 function userAddresses(rc: CalendarRenderContext): string[] {
@@ -28,7 +35,10 @@ export function isOrganizer(e: CalendarEvent, rc: CalendarRenderContext): boolea
   return userAddresses(rc).includes(e.organizer.email.toLowerCase());
 }
 
-export function myResponseType(e: CalendarEvent, rc: CalendarRenderContext): 'Unknown' | 'Organizer' | 'Tentative' | 'Accept' | 'Decline' | 'NoResponseReceived' {
+export function myResponseType(
+  e: CalendarEvent,
+  rc: CalendarRenderContext,
+): 'Unknown' | 'Organizer' | 'Tentative' | 'Accept' | 'Decline' | 'NoResponseReceived' {
   if (isOrganizer(e, rc)) return 'Organizer';
   const me = userAddresses(rc);
   const a = e.attendees.find((x) => me.includes(x.email.toLowerCase()));
@@ -164,11 +174,22 @@ export const ITEM_PROPERTIES: ViewProperty[] = [
     value: (v) => facts(v).body || facts(v).htmlBody,
   },
   { uri: 'item:Attachments', render: attachmentsXml },
-  { uri: 'item:DateTimeReceived', render: (v) => (facts(v).created ? x('t:DateTimeReceived', null, isoUtc(facts(v).created)) : undefined), value: (v) => isoUtc(facts(v).created) },
+  {
+    uri: 'item:DateTimeReceived',
+    render: (v) => (facts(v).created ? x('t:DateTimeReceived', null, isoUtc(facts(v).created)) : undefined),
+    value: (v) => isoUtc(facts(v).created),
+  },
   { uri: 'item:Size', render: (v) => x('t:Size', null, String(facts(v).size)), value: (v) => String(facts(v).size) },
   {
     uri: 'item:Categories',
-    render: (v) => (facts(v).categories.length ? x('t:Categories', null, facts(v).categories.map((c) => x('t:String', null, c))) : undefined),
+    render: (v) =>
+      facts(v).categories.length
+        ? x(
+            't:Categories',
+            null,
+            facts(v).categories.map((c) => x('t:String', null, c)),
+          )
+        : undefined,
     value: (v) => facts(v).categories.join(' '),
   },
   { uri: 'item:Importance', render: (v) => x('t:Importance', null, facts(v).importance), value: (v) => facts(v).importance },
@@ -177,9 +198,21 @@ export const ITEM_PROPERTIES: ViewProperty[] = [
   { uri: 'item:IsFromMe', render: () => x('t:IsFromMe', null, 'false'), value: () => 'false' },
   { uri: 'item:IsResend', render: () => x('t:IsResend', null, 'false'), value: () => 'false' },
   { uri: 'item:IsUnmodified', render: (v) => x('t:IsUnmodified', null, bool(v.kind === 'calendar' && v.type === 'Occurrence')) },
-  { uri: 'item:DateTimeSent', render: (v) => (facts(v).sent ? x('t:DateTimeSent', null, isoUtc(facts(v).sent)) : undefined), value: (v) => isoUtc(facts(v).sent) },
-  { uri: 'item:DateTimeCreated', render: (v) => (facts(v).created ? x('t:DateTimeCreated', null, isoUtc(facts(v).created)) : undefined), value: (v) => isoUtc(facts(v).created) },
-  { uri: 'item:ReminderDueBy', render: (v) => (facts(v).reminderDueBy ? x('t:ReminderDueBy', null, isoUtc(facts(v).reminderDueBy)) : undefined), value: (v) => isoUtc(facts(v).reminderDueBy) },
+  {
+    uri: 'item:DateTimeSent',
+    render: (v) => (facts(v).sent ? x('t:DateTimeSent', null, isoUtc(facts(v).sent)) : undefined),
+    value: (v) => isoUtc(facts(v).sent),
+  },
+  {
+    uri: 'item:DateTimeCreated',
+    render: (v) => (facts(v).created ? x('t:DateTimeCreated', null, isoUtc(facts(v).created)) : undefined),
+    value: (v) => isoUtc(facts(v).created),
+  },
+  {
+    uri: 'item:ReminderDueBy',
+    render: (v) => (facts(v).reminderDueBy ? x('t:ReminderDueBy', null, isoUtc(facts(v).reminderDueBy)) : undefined),
+    value: (v) => isoUtc(facts(v).reminderDueBy),
+  },
   { uri: 'item:ReminderIsSet', render: (v) => x('t:ReminderIsSet', null, bool(facts(v).reminderIsSet)), value: (v) => bool(facts(v).reminderIsSet) },
   {
     uri: 'item:ReminderMinutesBeforeStart',
@@ -188,7 +221,11 @@ export const ITEM_PROPERTIES: ViewProperty[] = [
   },
   { uri: 'item:DisplayCc', render: (v) => x('t:DisplayCc', null, facts(v).displayCc), value: (v) => facts(v).displayCc },
   { uri: 'item:DisplayTo', render: (v) => x('t:DisplayTo', null, facts(v).displayTo), value: (v) => facts(v).displayTo },
-  { uri: 'item:HasAttachments', render: (v) => x('t:HasAttachments', null, bool(facts(v).attachments.length > 0)), value: (v) => bool(facts(v).attachments.length > 0) },
+  {
+    uri: 'item:HasAttachments',
+    render: (v) => x('t:HasAttachments', null, bool(facts(v).attachments.length > 0)),
+    value: (v) => bool(facts(v).attachments.length > 0),
+  },
   // ExtendedProperty elements go here
   { uri: 'item:Culture', render: () => x('t:Culture', null, 'en-US') },
   {
@@ -206,7 +243,11 @@ export const ITEM_PROPERTIES: ViewProperty[] = [
         versionAtLeast(rc.version, 'Exchange2010_SP1') ? x('t:ViewPrivateItems', null, 'true') : undefined,
       ),
   },
-  { uri: 'item:LastModifiedTime', render: (v) => (facts(v).lastModified ? x('t:LastModifiedTime', null, isoUtc(facts(v).lastModified)) : undefined), value: (v) => isoUtc(facts(v).lastModified) },
+  {
+    uri: 'item:LastModifiedTime',
+    render: (v) => (facts(v).lastModified ? x('t:LastModifiedTime', null, isoUtc(facts(v).lastModified)) : undefined),
+    value: (v) => isoUtc(facts(v).lastModified),
+  },
   { uri: 'item:IsAssociated', since: 'Exchange2010', render: () => x('t:IsAssociated', null, 'false'), value: () => 'false' },
   {
     uri: 'item:UniqueBody',

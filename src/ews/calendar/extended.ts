@@ -65,7 +65,9 @@ function common(view: AnyCalendarView, p: ExtendedPath): string | string[] | und
   if (set === 'publicstrings' && p.propertyName === 'Keywords') return m.categories.length ? m.categories : undefined;
   if (set === 'publicstrings' && p.propertyName === 'urn:schemas:calendar:uid') return m.uid;
   if (set === 'publicstrings' && p.propertyName && /^xmoz/i.test(p.propertyName)) {
-    const name = { xmozlastack: 'x-moz-lastack', xmozsnoozetime: 'x-moz-snooze-time', xmozsendinvitations: 'x-moz-send-invitations' }[p.propertyName.toLowerCase()];
+    const name = { xmozlastack: 'x-moz-lastack', xmozsnoozetime: 'x-moz-snooze-time', xmozsendinvitations: 'x-moz-send-invitations' }[
+      p.propertyName.toLowerCase()
+    ];
     const v = name ? m.component.getFirstPropertyValue(name) : undefined;
     return v === null || v === undefined ? undefined : String(v);
   }
@@ -114,7 +116,7 @@ function calendarOnly(view: CalendarItemView, p: ExtendedPath, rc: CalendarRende
       case 0x8231: {
         // PidLidRecurrenceType
         const f = /FREQ=(\w+)/i.exec(view.object.master?.rrule ?? '')?.[1]?.toUpperCase();
-        return String(view.type === 'Single' ? 0 : ({ DAILY: 1, WEEKLY: 2, MONTHLY: 3, YEARLY: 4 } as Record<string, number>)[f ?? ''] ?? 0);
+        return String(view.type === 'Single' ? 0 : (({ DAILY: 1, WEEKLY: 2, MONTHLY: 3, YEARLY: 4 } as Record<string, number>)[f ?? ''] ?? 0));
       }
       case 0x8235: // PidLidClipStart
         return isoUtc((view.object.master ?? e).start.utc);
@@ -166,7 +168,10 @@ function calendarOnly(view: CalendarItemView, p: ExtendedPath, rc: CalendarRende
   }
   if (set === 'meeting') {
     const rid = view.occurrence?.recurrenceId;
-    const inst = rid && view.type !== 'Single' ? { year: Number(rid.local.slice(0, 4)), month: Number(rid.local.slice(5, 7)), day: Number(rid.local.slice(8, 10)) } : undefined;
+    const inst =
+      rid && view.type !== 'Single'
+        ? { year: Number(rid.local.slice(0, 4)), month: Number(rid.local.slice(5, 7)), day: Number(rid.local.slice(8, 10)) }
+        : undefined;
     if (p.propertyId === 0x0003) return globalObjectIdFromUid(e.uid, inst).toString('base64'); // PidLidGlobalObjectId
     if (p.propertyId === 0x0023) return cleanGlobalObjectIdFromUid(e.uid).toString('base64'); // PidLidCleanGlobalObjectId
   }

@@ -69,19 +69,51 @@ export const CALENDAR_PROPERTIES: ViewProperty[] = [
     render: (v) => (cal(v)?.occurrence ? x('t:RecurrenceId', null, isoUtc(cal(v)!.occurrence!.recurrenceId.utc)) : undefined),
     value: (v) => isoUtc(cal(v)?.occurrence?.recurrenceId.utc),
   },
-  { uri: 'calendar:DateTimeStamp', render: (v) => (cal(v)?.event.stamp ? x('t:DateTimeStamp', null, isoUtc(cal(v)!.event.stamp)) : undefined), value: (v) => isoUtc(cal(v)?.event.stamp) },
-  { uri: 'calendar:Start', render: (v) => (cal(v) ? x('t:Start', null, isoUtc(startOf(cal(v)!).utc)) : undefined), value: (v) => (cal(v) ? isoUtc(startOf(cal(v)!).utc) : undefined) },
-  { uri: 'calendar:End', render: (v) => (cal(v) ? x('t:End', null, isoUtc(endOf(cal(v)!).utc)) : undefined), value: (v) => (cal(v) ? isoUtc(endOf(cal(v)!).utc) : undefined) },
+  {
+    uri: 'calendar:DateTimeStamp',
+    render: (v) => (cal(v)?.event.stamp ? x('t:DateTimeStamp', null, isoUtc(cal(v)!.event.stamp)) : undefined),
+    value: (v) => isoUtc(cal(v)?.event.stamp),
+  },
+  {
+    uri: 'calendar:Start',
+    render: (v) => (cal(v) ? x('t:Start', null, isoUtc(startOf(cal(v)!).utc)) : undefined),
+    value: (v) => (cal(v) ? isoUtc(startOf(cal(v)!).utc) : undefined),
+  },
+  {
+    uri: 'calendar:End',
+    render: (v) => (cal(v) ? x('t:End', null, isoUtc(endOf(cal(v)!).utc)) : undefined),
+    value: (v) => (cal(v) ? isoUtc(endOf(cal(v)!).utc) : undefined),
+  },
   {
     uri: 'calendar:OriginalStart',
     render: (v) => (cal(v)?.occurrence ? x('t:OriginalStart', null, isoUtc(cal(v)!.occurrence!.recurrenceId.utc)) : undefined),
     value: (v) => isoUtc(cal(v)?.occurrence?.recurrenceId.utc),
   },
-  { uri: 'calendar:IsAllDayEvent', render: (v) => (cal(v) ? x('t:IsAllDayEvent', null, bool(cal(v)!.event.isAllDay)) : undefined), value: (v) => (cal(v) ? bool(cal(v)!.event.isAllDay) : undefined) },
-  { uri: 'calendar:LegacyFreeBusyStatus', render: (v) => (cal(v) ? x('t:LegacyFreeBusyStatus', null, cal(v)!.event.freeBusy) : undefined), value: (v) => cal(v)?.event.freeBusy },
-  { uri: 'calendar:Location', render: (v) => (cal(v)?.event.location !== undefined ? x('t:Location', null, cal(v)!.event.location) : undefined), value: (v) => cal(v)?.event.location },
-  { uri: 'calendar:IsMeeting', render: (v) => (cal(v) ? x('t:IsMeeting', null, bool(meeting(cal(v)!.event))) : undefined), value: (v) => (cal(v) ? bool(meeting(cal(v)!.event)) : undefined) },
-  { uri: 'calendar:IsCancelled', render: (v) => (cal(v) ? x('t:IsCancelled', null, bool(cal(v)!.event.status === 'CANCELLED')) : undefined), value: (v) => (cal(v) ? bool(cal(v)!.event.status === 'CANCELLED') : undefined) },
+  {
+    uri: 'calendar:IsAllDayEvent',
+    render: (v) => (cal(v) ? x('t:IsAllDayEvent', null, bool(cal(v)!.event.isAllDay)) : undefined),
+    value: (v) => (cal(v) ? bool(cal(v)!.event.isAllDay) : undefined),
+  },
+  {
+    uri: 'calendar:LegacyFreeBusyStatus',
+    render: (v) => (cal(v) ? x('t:LegacyFreeBusyStatus', null, cal(v)!.event.freeBusy) : undefined),
+    value: (v) => cal(v)?.event.freeBusy,
+  },
+  {
+    uri: 'calendar:Location',
+    render: (v) => (cal(v)?.event.location !== undefined ? x('t:Location', null, cal(v)!.event.location) : undefined),
+    value: (v) => cal(v)?.event.location,
+  },
+  {
+    uri: 'calendar:IsMeeting',
+    render: (v) => (cal(v) ? x('t:IsMeeting', null, bool(meeting(cal(v)!.event))) : undefined),
+    value: (v) => (cal(v) ? bool(meeting(cal(v)!.event)) : undefined),
+  },
+  {
+    uri: 'calendar:IsCancelled',
+    render: (v) => (cal(v) ? x('t:IsCancelled', null, bool(cal(v)!.event.status === 'CANCELLED')) : undefined),
+    value: (v) => (cal(v) ? bool(cal(v)!.event.status === 'CANCELLED') : undefined),
+  },
   {
     // Exchange: true for occurrences and exceptions, false for masters and single items.
     uri: 'calendar:IsRecurring',
@@ -101,15 +133,46 @@ export const CALENDAR_PROPERTIES: ViewProperty[] = [
     },
   },
   { uri: 'calendar:CalendarItemType', render: (v) => (cal(v) ? x('t:CalendarItemType', null, cal(v)!.type) : undefined), value: (v) => cal(v)?.type },
-  { uri: 'calendar:MyResponseType', render: (v, rc) => (cal(v) ? x('t:MyResponseType', null, myResponseType(cal(v)!.event, rc)) : undefined), value: (v, rc) => (cal(v) ? myResponseType(cal(v)!.event, rc) : undefined) },
+  {
+    uri: 'calendar:MyResponseType',
+    render: (v, rc) => (cal(v) ? x('t:MyResponseType', null, myResponseType(cal(v)!.event, rc)) : undefined),
+    value: (v, rc) => (cal(v) ? myResponseType(cal(v)!.event, rc) : undefined),
+  },
   {
     uri: 'calendar:Organizer',
     render: (v, rc) => (cal(v) ? x('t:Organizer', null, mailbox(organizerOf(cal(v)!.event, rc))) : undefined),
     value: (v, rc) => (cal(v) ? `${organizerOf(cal(v)!.event, rc).name ?? ''} ${organizerOf(cal(v)!.event, rc).email}`.trim() : undefined),
   },
-  { uri: 'calendar:RequiredAttendees', render: (v) => (cal(v) ? attendeeList('t:RequiredAttendees', cal(v)!.event.attendees.filter((a) => a.kind === 'Required')) : undefined) },
-  { uri: 'calendar:OptionalAttendees', render: (v) => (cal(v) ? attendeeList('t:OptionalAttendees', cal(v)!.event.attendees.filter((a) => a.kind === 'Optional')) : undefined) },
-  { uri: 'calendar:Resources', render: (v) => (cal(v) ? attendeeList('t:Resources', cal(v)!.event.attendees.filter((a) => a.kind === 'Resource')) : undefined) },
+  {
+    uri: 'calendar:RequiredAttendees',
+    render: (v) =>
+      cal(v)
+        ? attendeeList(
+            't:RequiredAttendees',
+            cal(v)!.event.attendees.filter((a) => a.kind === 'Required'),
+          )
+        : undefined,
+  },
+  {
+    uri: 'calendar:OptionalAttendees',
+    render: (v) =>
+      cal(v)
+        ? attendeeList(
+            't:OptionalAttendees',
+            cal(v)!.event.attendees.filter((a) => a.kind === 'Optional'),
+          )
+        : undefined,
+  },
+  {
+    uri: 'calendar:Resources',
+    render: (v) =>
+      cal(v)
+        ? attendeeList(
+            't:Resources',
+            cal(v)!.event.attendees.filter((a) => a.kind === 'Resource'),
+          )
+        : undefined,
+  },
   { uri: 'calendar:ConflictingMeetingCount', render: (v) => (cal(v) ? x('t:ConflictingMeetingCount', null, '0') : undefined) },
   { uri: 'calendar:AdjacentMeetingCount', render: (v) => (cal(v) ? x('t:AdjacentMeetingCount', null, '0') : undefined) },
   {
@@ -121,7 +184,11 @@ export const CALENDAR_PROPERTIES: ViewProperty[] = [
     uri: 'calendar:TimeZone',
     render: (v, rc) => (cal(v) ? x('t:TimeZone', null, timeZoneDisplayName(startOf(cal(v)!).zone, rc.timeZone, startOf(cal(v)!).utc.getTime())) : undefined),
   },
-  { uri: 'calendar:AppointmentSequenceNumber', render: (v) => (cal(v) ? x('t:AppointmentSequenceNumber', null, String(cal(v)!.event.sequence)) : undefined), value: (v) => (cal(v) ? String(cal(v)!.event.sequence) : undefined) },
+  {
+    uri: 'calendar:AppointmentSequenceNumber',
+    render: (v) => (cal(v) ? x('t:AppointmentSequenceNumber', null, String(cal(v)!.event.sequence)) : undefined),
+    value: (v) => (cal(v) ? String(cal(v)!.event.sequence) : undefined),
+  },
   {
     uri: 'calendar:AppointmentState',
     render: (v, rc) => {
@@ -159,7 +226,13 @@ export const CALENDAR_PROPERTIES: ViewProperty[] = [
       const c = cal(v);
       if (c?.type !== 'RecurringMaster') return undefined;
       const list = modifiedOccurrences(c.object);
-      return list.length ? x('t:ModifiedOccurrences', null, list.map((o) => occurrenceInfo('t:Occurrence', c, o, rc))) : undefined;
+      return list.length
+        ? x(
+            't:ModifiedOccurrences',
+            null,
+            list.map((o) => occurrenceInfo('t:Occurrence', c, o, rc)),
+          )
+        : undefined;
     },
   },
   {
@@ -168,7 +241,13 @@ export const CALENDAR_PROPERTIES: ViewProperty[] = [
       const c = cal(v);
       if (c?.type !== 'RecurringMaster') return undefined;
       const list = deletedOccurrences(c.object);
-      return list.length ? x('t:DeletedOccurrences', null, list.map((d) => x('t:DeletedOccurrence', null, x('t:Start', null, isoUtc(d.utc))))) : undefined;
+      return list.length
+        ? x(
+            't:DeletedOccurrences',
+            null,
+            list.map((d) => x('t:DeletedOccurrence', null, x('t:Start', null, isoUtc(d.utc)))),
+          )
+        : undefined;
     },
   },
   {
@@ -183,11 +262,15 @@ export const CALENDAR_PROPERTIES: ViewProperty[] = [
   {
     uri: 'calendar:EndTimeZone',
     since: 'Exchange2010',
-    render: (v, rc) => (cal(v) ? renderTimeZoneDefinition(definitionForZone(endOf(cal(v)!).zone ?? startOf(cal(v)!).zone, rc.timeZone), true, 't:EndTimeZone') : undefined),
+    render: (v, rc) =>
+      cal(v) ? renderTimeZoneDefinition(definitionForZone(endOf(cal(v)!).zone ?? startOf(cal(v)!).zone, rc.timeZone), true, 't:EndTimeZone') : undefined,
   },
   { uri: 'calendar:ConferenceType', render: (v) => (cal(v) ? x('t:ConferenceType', null, '0') : undefined) },
   { uri: 'calendar:AllowNewTimeProposal', render: (v) => (cal(v) ? x('t:AllowNewTimeProposal', null, 'true') : undefined) },
-  { uri: 'calendar:IsOnlineMeeting', render: (v) => (cal(v) ? x('t:IsOnlineMeeting', null, bool(!!cal(v)!.event.url && /teams|zoom|meet|webex|skype/i.test(cal(v)!.event.url!))) : undefined) },
+  {
+    uri: 'calendar:IsOnlineMeeting',
+    render: (v) => (cal(v) ? x('t:IsOnlineMeeting', null, bool(!!cal(v)!.event.url && /teams|zoom|meet|webex|skype/i.test(cal(v)!.event.url!))) : undefined),
+  },
   { uri: 'calendar:NetShowUrl', render: (v) => (cal(v)?.event.url ? x('t:NetShowUrl', null, cal(v)!.event.url) : undefined) },
   {
     uri: 'calendar:StartTimeZoneId',
@@ -200,29 +283,90 @@ export const CALENDAR_PROPERTIES: ViewProperty[] = [
     since: 'Exchange2013',
     render: (v, rc) => (cal(v) ? x('t:EndTimeZoneId', null, zoneId(cal(v)!, 'end', rc)) : undefined),
   },
-  { uri: 'calendar:JoinOnlineMeetingUrl', since: 'Exchange2013', render: (v) => (cal(v)?.event.url ? x('t:JoinOnlineMeetingUrl', null, cal(v)!.event.url) : undefined) },
-  { uri: 'calendar:IsOrganizer', since: 'Exchange2013', render: (v, rc) => (cal(v) ? x('t:IsOrganizer', null, bool(isOrganizer(cal(v)!.event, rc))) : undefined), value: (v, rc) => (cal(v) ? bool(isOrganizer(cal(v)!.event, rc)) : undefined) },
+  {
+    uri: 'calendar:JoinOnlineMeetingUrl',
+    since: 'Exchange2013',
+    render: (v) => (cal(v)?.event.url ? x('t:JoinOnlineMeetingUrl', null, cal(v)!.event.url) : undefined),
+  },
+  {
+    uri: 'calendar:IsOrganizer',
+    since: 'Exchange2013',
+    render: (v, rc) => (cal(v) ? x('t:IsOrganizer', null, bool(isOrganizer(cal(v)!.event, rc))) : undefined),
+    value: (v, rc) => (cal(v) ? bool(isOrganizer(cal(v)!.event, rc)) : undefined),
+  },
 ];
 
 const ALL_BY_URI = new Map([...ITEM_PROPERTIES, ...CALENDAR_PROPERTIES, ...TASK_PROPERTIES].map((p) => [p.uri, p]));
 
 const ITEM_FIND_DEFAULT = [
-  'item:ParentFolderId', 'item:ItemClass', 'item:Subject', 'item:Sensitivity', 'item:DateTimeReceived', 'item:Size', 'item:Importance',
-  'item:IsSubmitted', 'item:IsDraft', 'item:IsFromMe', 'item:IsResend', 'item:IsUnmodified', 'item:DateTimeSent', 'item:DateTimeCreated',
-  'item:ReminderDueBy', 'item:ReminderIsSet', 'item:ReminderMinutesBeforeStart', 'item:DisplayCc', 'item:DisplayTo', 'item:HasAttachments',
-  'item:Culture', 'item:EffectiveRights', 'item:LastModifiedTime', 'item:IsAssociated',
+  'item:ParentFolderId',
+  'item:ItemClass',
+  'item:Subject',
+  'item:Sensitivity',
+  'item:DateTimeReceived',
+  'item:Size',
+  'item:Importance',
+  'item:IsSubmitted',
+  'item:IsDraft',
+  'item:IsFromMe',
+  'item:IsResend',
+  'item:IsUnmodified',
+  'item:DateTimeSent',
+  'item:DateTimeCreated',
+  'item:ReminderDueBy',
+  'item:ReminderIsSet',
+  'item:ReminderMinutesBeforeStart',
+  'item:DisplayCc',
+  'item:DisplayTo',
+  'item:HasAttachments',
+  'item:Culture',
+  'item:EffectiveRights',
+  'item:LastModifiedTime',
+  'item:IsAssociated',
 ];
 const CALENDAR_FIND_DEFAULT = [
-  'calendar:UID', 'calendar:RecurrenceId', 'calendar:DateTimeStamp', 'calendar:Start', 'calendar:End', 'calendar:OriginalStart', 'calendar:IsAllDayEvent',
-  'calendar:LegacyFreeBusyStatus', 'calendar:Location', 'calendar:IsMeeting', 'calendar:IsCancelled', 'calendar:IsRecurring',
-  'calendar:MeetingRequestWasSent', 'calendar:IsResponseRequested', 'calendar:CalendarItemType', 'calendar:MyResponseType', 'calendar:Organizer',
-  'calendar:Duration', 'calendar:TimeZone', 'calendar:AppointmentSequenceNumber', 'calendar:AppointmentState', 'calendar:ConferenceType',
-  'calendar:AllowNewTimeProposal', 'calendar:IsOnlineMeeting', 'calendar:NetShowUrl',
+  'calendar:UID',
+  'calendar:RecurrenceId',
+  'calendar:DateTimeStamp',
+  'calendar:Start',
+  'calendar:End',
+  'calendar:OriginalStart',
+  'calendar:IsAllDayEvent',
+  'calendar:LegacyFreeBusyStatus',
+  'calendar:Location',
+  'calendar:IsMeeting',
+  'calendar:IsCancelled',
+  'calendar:IsRecurring',
+  'calendar:MeetingRequestWasSent',
+  'calendar:IsResponseRequested',
+  'calendar:CalendarItemType',
+  'calendar:MyResponseType',
+  'calendar:Organizer',
+  'calendar:Duration',
+  'calendar:TimeZone',
+  'calendar:AppointmentSequenceNumber',
+  'calendar:AppointmentState',
+  'calendar:ConferenceType',
+  'calendar:AllowNewTimeProposal',
+  'calendar:IsOnlineMeeting',
+  'calendar:NetShowUrl',
 ];
 const CALENDAR_GET_EXTRA = [
-  'item:Body', 'item:Attachments', 'item:Categories', 'calendar:RequiredAttendees', 'calendar:OptionalAttendees', 'calendar:Resources',
-  'calendar:ConflictingMeetingCount', 'calendar:AdjacentMeetingCount', 'calendar:Recurrence', 'calendar:FirstOccurrence', 'calendar:LastOccurrence',
-  'calendar:ModifiedOccurrences', 'calendar:DeletedOccurrences', 'calendar:StartTimeZone', 'calendar:EndTimeZone',
+  'item:Body',
+  'item:Attachments',
+  'item:Categories',
+  'calendar:RequiredAttendees',
+  'calendar:OptionalAttendees',
+  'calendar:Resources',
+  'calendar:ConflictingMeetingCount',
+  'calendar:AdjacentMeetingCount',
+  'calendar:Recurrence',
+  'calendar:FirstOccurrence',
+  'calendar:LastOccurrence',
+  'calendar:ModifiedOccurrences',
+  'calendar:DeletedOccurrences',
+  'calendar:StartTimeZone',
+  'calendar:EndTimeZone',
 ];
 
 /** The FieldURIs a shape asks for (FindItem leaves out bodies, attendees and recurrence details by default). */
@@ -232,7 +376,14 @@ export function requestedCalendarFields(view: AnyCalendarView, shape: ItemShape,
   if (shape.base !== 'IdOnly') {
     const find = isTask ? [...ITEM_FIND_DEFAULT, ...TASK_FIND_DEFAULT] : [...ITEM_FIND_DEFAULT, ...CALENDAR_FIND_DEFAULT];
     const get = isTask ? [...ITEM_FIND_DEFAULT, 'item:Body', 'item:Attachments', 'item:Categories', ...TASK_GET_DEFAULT] : [...find, ...CALENDAR_GET_EXTRA];
-    base = shape.base === 'Default' ? (forFind ? find : get) : forFind ? [...find, 'item:Categories'] : [...get, 'item:UniqueBody', 'item:Preview', 'item:TextBody', 'calendar:IsOrganizer', 'calendar:StartTimeZoneId', 'calendar:EndTimeZoneId'];
+    base =
+      shape.base === 'Default'
+        ? forFind
+          ? find
+          : get
+        : forFind
+          ? [...find, 'item:Categories']
+          : [...get, 'item:UniqueBody', 'item:Preview', 'item:TextBody', 'calendar:IsOrganizer', 'calendar:StartTimeZoneId', 'calendar:EndTimeZoneId'];
     // 2007 clients get MeetingTimeZone instead of Start/EndTimeZone.
     if (!isTask && shape.base === 'AllProperties' && !forFind && !versionAtLeast(version, 'Exchange2010')) base.push('calendar:MeetingTimeZone');
   }
@@ -253,7 +404,8 @@ export function renderCalendarView(view: AnyCalendarView, rc: CalendarRenderCont
   const fields = requestedCalendarFields(view, rc.shape, forFind, rc.version);
   const extended = rc.shape.additional.filter((p): p is ExtendedPath => p.kind === 'extended');
   const parts: XmlChild[] = [];
-  if (rc.shape.includeMimeContent || fields.has('item:MimeContent')) parts.push(x('t:MimeContent', { CharacterSet: 'UTF-8' }, Buffer.from(view.data, 'utf8').toString('base64')));
+  if (rc.shape.includeMimeContent || fields.has('item:MimeContent'))
+    parts.push(x('t:MimeContent', { CharacterSet: 'UTF-8' }, Buffer.from(view.data, 'utf8').toString('base64')));
   const id = rc.itemId(view);
   parts.push(x('t:ItemId', { Id: id.id, ChangeKey: id.changeKey }));
   const table = [...ITEM_PROPERTIES, ...(view.kind === 'calendar' ? CALENDAR_PROPERTIES : TASK_PROPERTIES)];

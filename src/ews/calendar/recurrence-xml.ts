@@ -172,7 +172,9 @@ function parseRange(el: Element): RecurrenceRange {
 export function parseRecurrence(el: Element, forTask = false): Recurrence {
   const kids = elementChildren(el).filter((c) => c.namespaceURI === NS.types);
   const patternEl = kids.find((c) => ELEMENT_PATTERNS[c.localName ?? '']);
-  const rangeEl = kids.find((c) => /Recurrence$/.test(c.localName ?? '') && ['NoEndRecurrence', 'EndDateRecurrence', 'NumberedRecurrence'].includes(c.localName ?? ''));
+  const rangeEl = kids.find(
+    (c) => /Recurrence$/.test(c.localName ?? '') && ['NoEndRecurrence', 'EndDateRecurrence', 'NumberedRecurrence'].includes(c.localName ?? ''),
+  );
   if (!patternEl) throw bad('The recurrence has no pattern.');
   if (!rangeEl) throw bad('The recurrence has no range (NoEndRecurrence, EndDateRecurrence or NumberedRecurrence).');
   const r: Recurrence = { pattern: parsePattern(patternEl, forTask), range: parseRange(rangeEl) };

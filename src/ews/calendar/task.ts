@@ -20,21 +20,62 @@ export const TASK_PROPERTIES: ViewProperty[] = [
   },
   { uri: 'task:DueDate', render: (v) => (task(v)?.due ? x('t:DueDate', null, isoUtc(task(v)!.due!.utc)) : undefined), value: (v) => isoUtc(task(v)?.due?.utc) },
   { uri: 'task:IsAssignmentEditable', render: (v) => (task(v) ? x('t:IsAssignmentEditable', null, '0') : undefined) },
-  { uri: 'task:IsComplete', render: (v) => (task(v) ? x('t:IsComplete', null, bool(task(v)!.status === 'Completed')) : undefined), value: (v) => (task(v) ? bool(task(v)!.status === 'Completed') : undefined) },
-  { uri: 'task:IsRecurring', render: (v) => (task(v) ? x('t:IsRecurring', null, bool(!!task(v)!.rrule)) : undefined), value: (v) => (task(v) ? bool(!!task(v)!.rrule) : undefined) },
+  {
+    uri: 'task:IsComplete',
+    render: (v) => (task(v) ? x('t:IsComplete', null, bool(task(v)!.status === 'Completed')) : undefined),
+    value: (v) => (task(v) ? bool(task(v)!.status === 'Completed') : undefined),
+  },
+  {
+    uri: 'task:IsRecurring',
+    render: (v) => (task(v) ? x('t:IsRecurring', null, bool(!!task(v)!.rrule)) : undefined),
+    value: (v) => (task(v) ? bool(!!task(v)!.rrule) : undefined),
+  },
   { uri: 'task:IsTeamTask', render: (v) => (task(v) ? x('t:IsTeamTask', null, 'false') : undefined) },
-  { uri: 'task:PercentComplete', render: (v) => (task(v) ? x('t:PercentComplete', null, String(task(v)!.percentComplete)) : undefined), value: (v) => (task(v) ? String(task(v)!.percentComplete) : undefined) },
+  {
+    uri: 'task:PercentComplete',
+    render: (v) => (task(v) ? x('t:PercentComplete', null, String(task(v)!.percentComplete)) : undefined),
+    value: (v) => (task(v) ? String(task(v)!.percentComplete) : undefined),
+  },
   {
     uri: 'task:Recurrence',
     render: (v, rc) => (task(v)?.recurrence ? renderRecurrence(task(v)!.recurrence!, rc.version, 't:Recurrence') : undefined),
   },
-  { uri: 'task:StartDate', render: (v) => (task(v)?.start ? x('t:StartDate', null, isoUtc(task(v)!.start!.utc)) : undefined), value: (v) => isoUtc(task(v)?.start?.utc) },
+  {
+    uri: 'task:StartDate',
+    render: (v) => (task(v)?.start ? x('t:StartDate', null, isoUtc(task(v)!.start!.utc)) : undefined),
+    value: (v) => isoUtc(task(v)?.start?.utc),
+  },
   { uri: 'task:Status', render: (v) => (task(v) ? x('t:Status', null, task(v)!.status) : undefined), value: (v) => task(v)?.status },
   {
     uri: 'task:StatusDescription',
-    render: (v) => (task(v) ? x('t:StatusDescription', null, { NotStarted: 'Not Started', InProgress: 'In Progress', Completed: 'Completed', WaitingOnOthers: 'Waiting on someone else', Deferred: 'Deferred' }[task(v)!.status]) : undefined),
+    render: (v) =>
+      task(v)
+        ? x(
+            't:StatusDescription',
+            null,
+            { NotStarted: 'Not Started', InProgress: 'In Progress', Completed: 'Completed', WaitingOnOthers: 'Waiting on someone else', Deferred: 'Deferred' }[
+              task(v)!.status
+            ],
+          )
+        : undefined,
   },
 ];
 
-export const TASK_FIND_DEFAULT = ['task:DueDate', 'task:IsComplete', 'task:IsRecurring', 'task:PercentComplete', 'task:StartDate', 'task:Status', 'task:CompleteDate'];
-export const TASK_GET_DEFAULT = [...TASK_FIND_DEFAULT, 'task:ChangeCount', 'task:DelegationState', 'task:IsAssignmentEditable', 'task:IsTeamTask', 'task:Recurrence', 'task:StatusDescription'];
+export const TASK_FIND_DEFAULT = [
+  'task:DueDate',
+  'task:IsComplete',
+  'task:IsRecurring',
+  'task:PercentComplete',
+  'task:StartDate',
+  'task:Status',
+  'task:CompleteDate',
+];
+export const TASK_GET_DEFAULT = [
+  ...TASK_FIND_DEFAULT,
+  'task:ChangeCount',
+  'task:DelegationState',
+  'task:IsAssignmentEditable',
+  'task:IsTeamTask',
+  'task:Recurrence',
+  'task:StatusDescription',
+];

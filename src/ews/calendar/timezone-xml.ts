@@ -77,8 +77,16 @@ export function renderTimeZoneDefinition(def: TimeZoneDefinition, full = true, e
   return x(
     elementName,
     { Id: def.id, Name: def.name },
-    x('t:Periods', null, def.periods.map((p) => x('t:Period', { Bias: minutesDuration(p.bias), Name: p.name, Id: p.id }))),
-    x('t:TransitionsGroups', null, def.groups.map((g) => x('t:TransitionsGroup', { Id: g.id }, g.transitions.map(renderGroupTransition)))),
+    x(
+      't:Periods',
+      null,
+      def.periods.map((p) => x('t:Period', { Bias: minutesDuration(p.bias), Name: p.name, Id: p.id })),
+    ),
+    x(
+      't:TransitionsGroups',
+      null,
+      def.groups.map((g) => x('t:TransitionsGroup', { Id: g.id }, g.transitions.map(renderGroupTransition))),
+    ),
     x(
       't:Transitions',
       null,
@@ -122,7 +130,13 @@ const weekdayIndex = (name: string, what: string): number => {
 };
 
 /** A client's TimeZoneDefinition element, read (no resolution yet). */
-export function parseTimeZoneDefinition(el: Element): { id?: string; name?: string; periods: WindowsPeriod[]; groups: WindowsTransitionsGroup[]; transitions: TimeZoneDefinition['transitions'] } {
+export function parseTimeZoneDefinition(el: Element): {
+  id?: string;
+  name?: string;
+  periods: WindowsPeriod[];
+  groups: WindowsTransitionsGroup[];
+  transitions: TimeZoneDefinition['transitions'];
+} {
   const periods: WindowsPeriod[] = children(child(el, NS.types, 'Periods'), NS.types, 'Period').map((p) => ({
     id: attr(p, 'Id') ?? '',
     name: (attr(p, 'Name') === 'Daylight' ? 'Daylight' : 'Standard') as WindowsPeriod['name'],
@@ -147,7 +161,10 @@ export function parseTimeZoneDefinition(el: Element): { id?: string; name?: stri
   }));
   const transitions: TimeZoneDefinition['transitions'] = elementChildren(child(el, NS.types, 'Transitions') ?? el)
     .filter((t) => t.localName === 'Transition' || t.localName === 'AbsoluteDateTransition')
-    .map((t) => ({ toGroup: textOf(child(t, NS.types, 'To'))?.trim() ?? '', dateTime: t.localName === 'AbsoluteDateTransition' ? textOf(child(t, NS.types, 'DateTime'))?.trim() : undefined }));
+    .map((t) => ({
+      toGroup: textOf(child(t, NS.types, 'To'))?.trim() ?? '',
+      dateTime: t.localName === 'AbsoluteDateTransition' ? textOf(child(t, NS.types, 'DateTime'))?.trim() : undefined,
+    }));
   return { id: attr(el, 'Id'), name: attr(el, 'Name'), periods, groups, transitions };
 }
 
@@ -218,7 +235,13 @@ function parseChange(el: Element | undefined): LegacyChange | undefined {
   const idx = (WEEK_INDEXES as readonly string[]).indexOf(textOf(child(rel, NS.types, 'DayOfWeekIndex'))?.trim() ?? '');
   const day = textOf(child(rel, NS.types, 'DaysOfWeek'))?.trim() ?? '';
   if (month < 1 || idx < 0) throw new EwsError('ErrorCalendarInvalidTimeZone', 'A time change names no valid month or week.');
-  return { bias: offset, month, weekday: weekdayIndex(day, 'Time change'), occurrence: idx === 4 ? -1 : idx + 1, time: +tm[1] * 3600 + +tm[2] * 60 + +(tm[3] ?? 0) };
+  return {
+    bias: offset,
+    month,
+    weekday: weekdayIndex(day, 'Time change'),
+    occurrence: idx === 4 ? -1 : idx + 1,
+    time: +tm[1] * 3600 + +tm[2] * 60 + +(tm[3] ?? 0),
+  };
 }
 
 export function parseLegacyTimeZone(el: Element): LegacyTimeZone {
@@ -238,7 +261,8 @@ export function zoneOfLegacyElement(el: Element, code: 'ErrorCalendarInvalidTime
     const direct = resolveTzid(lt.name);
     if (direct) return direct;
   }
-  if (!child(el, NS.types, 'BaseOffset')) throw new EwsError(code, `The time zone "${lt.name ?? ''}" is not one this server knows, and it gives no BaseOffset to match.`);
+  if (!child(el, NS.types, 'BaseOffset'))
+    throw new EwsError(code, `The time zone "${lt.name ?? ''}" is not one this server knows, and it gives no BaseOffset to match.`);
   try {
     return zoneFromLegacy(lt);
   } catch (e) {

@@ -65,7 +65,16 @@ export function itemViews(object: CalendarObject, href: string, etag: string, da
   if (object.master) out.push({ kind: 'calendar', object, type: isRecurring(object) ? 'RecurringMaster' : 'Single', event: object.master, href, etag, data });
   else {
     for (const o of object.overrides) {
-      out.push({ kind: 'calendar', object, type: 'Exception', event: o, occurrence: { index: 0, recurrenceId: o.recurrenceId!, start: o.start, end: o.end, override: o, event: o }, href, etag, data });
+      out.push({
+        kind: 'calendar',
+        object,
+        type: 'Exception',
+        event: o,
+        occurrence: { index: 0, recurrenceId: o.recurrenceId!, start: o.start, end: o.end, override: o, event: o },
+        href,
+        etag,
+        data,
+      });
     }
   }
   return out;

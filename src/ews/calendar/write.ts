@@ -68,7 +68,45 @@ interface Change {
 
 // ------------------------------------------------------------ reading changes
 
-const ITEM_FIELDS = ['MimeContent', 'ItemClass', 'Subject', 'Sensitivity', 'Body', 'Attachments', 'Categories', 'Importance', 'ReminderDueBy', 'ReminderIsSet', 'ReminderMinutesBeforeStart', 'Culture', 'InReplyTo', 'IsSubmitted', 'IsDraft', 'IsFromMe', 'IsResend', 'IsUnmodified', 'InternetMessageHeaders', 'DateTimeSent', 'DateTimeCreated', 'DateTimeReceived', 'Size', 'DisplayCc', 'DisplayTo', 'HasAttachments', 'EffectiveRights', 'LastModifiedName', 'LastModifiedTime', 'IsAssociated', 'ParentFolderId', 'ItemId', 'ConversationId', 'UniqueBody', 'Flag', 'Preview', 'TextBody'];
+const ITEM_FIELDS = [
+  'MimeContent',
+  'ItemClass',
+  'Subject',
+  'Sensitivity',
+  'Body',
+  'Attachments',
+  'Categories',
+  'Importance',
+  'ReminderDueBy',
+  'ReminderIsSet',
+  'ReminderMinutesBeforeStart',
+  'Culture',
+  'InReplyTo',
+  'IsSubmitted',
+  'IsDraft',
+  'IsFromMe',
+  'IsResend',
+  'IsUnmodified',
+  'InternetMessageHeaders',
+  'DateTimeSent',
+  'DateTimeCreated',
+  'DateTimeReceived',
+  'Size',
+  'DisplayCc',
+  'DisplayTo',
+  'HasAttachments',
+  'EffectiveRights',
+  'LastModifiedName',
+  'LastModifiedTime',
+  'IsAssociated',
+  'ParentFolderId',
+  'ItemId',
+  'ConversationId',
+  'UniqueBody',
+  'Flag',
+  'Preview',
+  'TextBody',
+];
 
 function uriOfElement(el: Element, kind: 'calendar' | 'task'): string {
   const name = el.localName ?? '';
@@ -96,7 +134,8 @@ function changesOfItemElement(item: Element, kind: 'calendar' | 'task'): Change[
 export function parseItemChanges(updates: Element): Change[] {
   const out: Change[] = [];
   for (const u of elementChildren(updates)) {
-    const op: Op | undefined = u.localName === 'SetItemField' ? 'set' : u.localName === 'AppendToItemField' ? 'append' : u.localName === 'DeleteItemField' ? 'delete' : undefined;
+    const op: Op | undefined =
+      u.localName === 'SetItemField' ? 'set' : u.localName === 'AppendToItemField' ? 'append' : u.localName === 'DeleteItemField' ? 'delete' : undefined;
     if (!op) throw new EwsError('ErrorSchemaValidation', `${u.localName} is not an item change.`);
     const kids = elementChildren(u);
     const pathEl = kids.find((k) => ['FieldURI', 'IndexedFieldURI', 'ExtendedFieldURI'].includes(k.localName ?? ''));
@@ -143,7 +182,8 @@ function enumValue<T extends string>(el: Element, uri: string, values: readonly 
 function intValue(el: Element, uri: string, min: number, max: number): number {
   const v = text(el);
   const n = Number(v);
-  if (!/^-?\d+(\.\d+)?$/.test(v) || n < min || n > max) throw new EwsError('ErrorInvalidValueForProperty', `${uri} "${v}" is not a number between ${min} and ${max}.`);
+  if (!/^-?\d+(\.\d+)?$/.test(v) || n < min || n > max)
+    throw new EwsError('ErrorInvalidValueForProperty', `${uri} "${v}" is not a number between ${min} and ${max}.`);
   return n;
 }
 
@@ -179,7 +219,9 @@ function bodyValue(el: Element): { body: string; html?: string } {
 }
 
 function categoriesValue(el: Element): string[] {
-  return children(el, NS.types, 'String').map((s) => text(s)).filter(Boolean);
+  return children(el, NS.types, 'String')
+    .map((s) => text(s))
+    .filter(Boolean);
 }
 
 const RESPONSES: readonly ResponseType[] = ['Unknown', 'Organizer', 'Tentative', 'Accept', 'Decline', 'NoResponseReceived'];
@@ -216,19 +258,83 @@ function zoneValue(el: Element, uri: string): string {
 // ------------------------------------------------------------ shared item fields
 
 const READ_ONLY = new Set([
-  'item:ItemId', 'item:ParentFolderId', 'item:DateTimeReceived', 'item:Size', 'item:IsSubmitted', 'item:IsDraft', 'item:IsFromMe', 'item:IsResend',
-  'item:IsUnmodified', 'item:DateTimeSent', 'item:DateTimeCreated', 'item:DisplayCc', 'item:DisplayTo', 'item:HasAttachments', 'item:EffectiveRights',
-  'item:LastModifiedName', 'item:LastModifiedTime', 'item:IsAssociated', 'item:ConversationId', 'item:UniqueBody', 'item:Preview', 'item:TextBody',
-  'item:InternetMessageHeaders', 'calendar:RecurrenceId', 'calendar:DateTimeStamp', 'calendar:OriginalStart', 'calendar:IsMeeting', 'calendar:IsCancelled',
-  'calendar:IsRecurring', 'calendar:MeetingRequestWasSent', 'calendar:CalendarItemType', 'calendar:MyResponseType', 'calendar:Organizer',
-  'calendar:ConflictingMeetingCount', 'calendar:AdjacentMeetingCount', 'calendar:ConflictingMeetings', 'calendar:AdjacentMeetings', 'calendar:Duration',
-  'calendar:TimeZone', 'calendar:AppointmentReplyTime', 'calendar:AppointmentSequenceNumber', 'calendar:AppointmentState', 'calendar:FirstOccurrence',
-  'calendar:LastOccurrence', 'calendar:ModifiedOccurrences', 'calendar:DeletedOccurrences', 'calendar:IsOrganizer', 'task:ChangeCount',
-  'task:DelegationState', 'task:Delegator', 'task:IsAssignmentEditable', 'task:IsComplete', 'task:IsRecurring', 'task:IsTeamTask', 'task:StatusDescription',
+  'item:ItemId',
+  'item:ParentFolderId',
+  'item:DateTimeReceived',
+  'item:Size',
+  'item:IsSubmitted',
+  'item:IsDraft',
+  'item:IsFromMe',
+  'item:IsResend',
+  'item:IsUnmodified',
+  'item:DateTimeSent',
+  'item:DateTimeCreated',
+  'item:DisplayCc',
+  'item:DisplayTo',
+  'item:HasAttachments',
+  'item:EffectiveRights',
+  'item:LastModifiedName',
+  'item:LastModifiedTime',
+  'item:IsAssociated',
+  'item:ConversationId',
+  'item:UniqueBody',
+  'item:Preview',
+  'item:TextBody',
+  'item:InternetMessageHeaders',
+  'calendar:RecurrenceId',
+  'calendar:DateTimeStamp',
+  'calendar:OriginalStart',
+  'calendar:IsMeeting',
+  'calendar:IsCancelled',
+  'calendar:IsRecurring',
+  'calendar:MeetingRequestWasSent',
+  'calendar:CalendarItemType',
+  'calendar:MyResponseType',
+  'calendar:Organizer',
+  'calendar:ConflictingMeetingCount',
+  'calendar:AdjacentMeetingCount',
+  'calendar:ConflictingMeetings',
+  'calendar:AdjacentMeetings',
+  'calendar:Duration',
+  'calendar:TimeZone',
+  'calendar:AppointmentReplyTime',
+  'calendar:AppointmentSequenceNumber',
+  'calendar:AppointmentState',
+  'calendar:FirstOccurrence',
+  'calendar:LastOccurrence',
+  'calendar:ModifiedOccurrences',
+  'calendar:DeletedOccurrences',
+  'calendar:IsOrganizer',
+  'task:ChangeCount',
+  'task:DelegationState',
+  'task:Delegator',
+  'task:IsAssignmentEditable',
+  'task:IsComplete',
+  'task:IsRecurring',
+  'task:IsTeamTask',
+  'task:StatusDescription',
   'task:AssignedTime',
 ]);
 /** Accepted and dropped: what Exchange lets clients write but CalDAV has no home for. */
-const IGNORED = new Set(['item:Culture', 'item:ItemClass', 'item:ReminderDueBy', 'calendar:IsResponseRequested', 'calendar:AllowNewTimeProposal', 'calendar:ConferenceType', 'calendar:MeetingWorkspaceUrl', 'calendar:When', 'task:ActualWork', 'task:TotalWork', 'task:BillingInformation', 'task:Mileage', 'task:Companies', 'task:Contacts', 'task:Owner', 'item:InReplyTo', 'item:Flag']);
+const IGNORED = new Set([
+  'item:Culture',
+  'item:ItemClass',
+  'item:ReminderDueBy',
+  'calendar:IsResponseRequested',
+  'calendar:AllowNewTimeProposal',
+  'calendar:ConferenceType',
+  'calendar:MeetingWorkspaceUrl',
+  'calendar:When',
+  'task:ActualWork',
+  'task:TotalWork',
+  'task:BillingInformation',
+  'task:Mileage',
+  'task:Companies',
+  'task:Contacts',
+  'task:Owner',
+  'item:InReplyTo',
+  'item:Flag',
+]);
 
 type Model = CalendarEvent | Task;
 
@@ -317,7 +423,14 @@ function applyExtended(m: Model, p: ExtendedPath, op: Op, el: Element | undefine
   }
   if (set === 'publicstrings' && p.propertyName === 'Keywords') {
     // DavMail sends one comma-joined value; Outlook a list.
-    m.categories = del ? [] : values.length === 1 ? first.split(',').map((s) => s.trim()).filter(Boolean) : values;
+    m.categories = del
+      ? []
+      : values.length === 1
+        ? first
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : values;
     out.changed.add('item:Categories');
     return;
   }
@@ -327,7 +440,9 @@ function applyExtended(m: Model, p: ExtendedPath, op: Op, el: Element | undefine
     return;
   }
   if (set === 'publicstrings' && p.propertyName && /^xmoz/i.test(p.propertyName)) {
-    const name = ({ xmozlastack: 'x-moz-lastack', xmozsnoozetime: 'x-moz-snooze-time', xmozsendinvitations: 'x-moz-send-invitations' } as Record<string, string>)[p.propertyName.toLowerCase()];
+    const name = (
+      { xmozlastack: 'x-moz-lastack', xmozsnoozetime: 'x-moz-snooze-time', xmozsendinvitations: 'x-moz-send-invitations' } as Record<string, string>
+    )[p.propertyName.toLowerCase()];
     if (name) {
       if (del || !first) m.component.removeAllProperties(name);
       else m.component.updatePropertyWithValue(name, first);
@@ -391,7 +506,11 @@ function applyEventField(e: CalendarEvent, c: Change, pending: PendingTimes, out
   if (IGNORED.has(uri)) return;
   out.changed.add(uri);
   if (applyCommonField(e, uri, c.op, el)) return;
-  const kinds: Record<string, AttendeeKind> = { 'calendar:RequiredAttendees': 'Required', 'calendar:OptionalAttendees': 'Optional', 'calendar:Resources': 'Resource' };
+  const kinds: Record<string, AttendeeKind> = {
+    'calendar:RequiredAttendees': 'Required',
+    'calendar:OptionalAttendees': 'Optional',
+    'calendar:Resources': 'Resource',
+  };
   if (kinds[uri]) {
     const kind = kinds[uri];
     if (c.op === 'delete') e.attendees = e.attendees.filter((a) => a.kind !== kind);
@@ -497,10 +616,17 @@ function applyTimes(obj: CalendarObject, e: CalendarEvent, pending: PendingTimes
   const endZone = pending.endZone ?? (isCreate ? zone : e.end.dateOnly ? zone : (e.end.zone ?? zone));
   const oldStart = e.start;
   const startMs = pending.start ? instantOf(pending.start, readZone) : e.start.utc.getTime();
-  const endMs = pending.end ? instantOf(pending.end, pending.endZone ?? readZone) : pending.start && !isCreate ? startMs + (e.end.utc.getTime() - e.start.utc.getTime()) : e.end.utc.getTime();
+  const endMs = pending.end
+    ? instantOf(pending.end, pending.endZone ?? readZone)
+    : pending.start && !isCreate
+      ? startMs + (e.end.utc.getTime() - e.start.utc.getTime())
+      : e.end.utc.getTime();
   const allDay = pending.allDay ?? (isCreate ? false : e.isAllDay);
   if (endMs < startMs) {
-    throw new EwsError('ErrorCalendarEndDateIsEarlierThanStartDate', `The end (${new Date(endMs).toISOString()}) is before the start (${new Date(startMs).toISOString()}).`);
+    throw new EwsError(
+      'ErrorCalendarEndDateIsEarlierThanStartDate',
+      `The end (${new Date(endMs).toISOString()}) is before the start (${new Date(startMs).toISOString()}).`,
+    );
   }
   if (endMs - startMs > FIVE_YEARS_MS) throw new EwsError('ErrorCalendarDurationIsTooLong', 'A calendar item cannot last longer than five years.');
   const keepTzid = (z: string | undefined, dt: CalDateTime) => (dt.zone === z ? dt.tzid : undefined);
@@ -603,7 +729,8 @@ export function createCalendarItem(item: Element, ctx: CalendarWriteContext): { 
       if (e instanceof IcalError) throw new EwsError('ErrorMimeContentConversionFailed', `MimeContent is not usable iCalendar: ${e.message}`);
       throw e;
     }
-    if (obj.kind !== 'event' || !obj.master) throw new EwsError('ErrorMimeContentConversionFailed', 'MimeContent holds no event (VEVENT without RECURRENCE-ID).');
+    if (obj.kind !== 'event' || !obj.master)
+      throw new EwsError('ErrorMimeContentConversionFailed', 'MimeContent holds no event (VEVENT without RECURRENCE-ID).');
     obj.method = undefined;
     for (const c of changes) if (c !== mime) applyEventField(obj.master, c, pending, out, ctx, false);
     applyTimes(obj, obj.master, pending, ctx, false);
@@ -683,7 +810,8 @@ function applyTaskField(t: Task, c: Change, out: WriteOutcome, ctx: CalendarWrit
     }
     case 'task:PercentComplete': {
       const v = c.op === 'delete' ? 0 : Number(text(el));
-      if (!Number.isFinite(v) || v < 0 || v > 100) throw new EwsError('ErrorInvalidPercentCompleteValue', `PercentComplete ${text(el)} is not between 0 and 100.`);
+      if (!Number.isFinite(v) || v < 0 || v > 100)
+        throw new EwsError('ErrorInvalidPercentCompleteValue', `PercentComplete ${text(el)} is not between 0 and 100.`);
       t.percentComplete = v;
       if (v === 100) {
         t.status = 'Completed';

@@ -1,10 +1,11 @@
 // Item changes that are only IMAP flags: read state, follow-up flag, categories
 // (keywords), last verb ($Answered / $Forwarded) and the IMAP deleted mark.
 // They become STORE commands; everything else changes content.
-import { NS, child, elementChildren, textOf, type Element } from '../../soap/xml.js';
+import { NS, child, elementChildren, textOf, type Element, xsBool } from '../../soap/xml.js';
 import { EwsError } from '../errors.js';
 import type { PropertyPath } from '../properties/path.js';
-import { categoriesOf } from './mail-item.js';
+import { categoryKeywordsOf } from './mail-item.js';
+import { categoryToKeyword } from './keywords.js';
 
 export interface FlagEdit {
   add: string[];
@@ -40,8 +41,9 @@ export function applyFlagUpdate(edit: FlagEdit, kind: string, path: PropertyPath
   const item = valueElement(update);
   const bool = (name: string) => {
     const v = textOf(child(item, NS.types, name))?.trim().toLowerCase();
-    if (v !== 'true' && v !== 'false') throw new EwsError('ErrorInvalidPropertySet', `${name} must be true or false.`);
-    return v === 'true';
+    const parsed = xsBool(v);
+    if (parsed === undefined) throw new EwsError('ErrorInvalidPropertySet', `${name} must be true or false.`);
+    return parsed;
   };
   const toggle = (flag: string, on: boolean) => (on ? edit.add : edit.remove).push(flag);
   if (path.kind === 'field') {
@@ -65,23 +67,33 @@ export function applyFlagUpdate(edit: FlagEdit, kind: string, path: PropertyPath
     }
   }
   if (path.kind !== 'extended') return false;
+  return applyExtendedFlag(edit, path, del ? undefined : extendedValues(item));
+}
+
+/**
+ * The MAPI properties that are IMAP flags underneath (DavMail's STORE and APPEND speak them):
+ * `values` undefined deletes the property. False when the property is not a flag.
+ */
+export function applyExtendedFlag(edit: FlagEdit, path: Extract<PropertyPath, { kind: 'extended' }>, values: string[] | undefined): boolean {
+  const toggle = (flag: string, on: boolean) => (on ? edit.add : edit.remove).push(flag);
   if (path.propertySet?.toLowerCase() === 'publicstrings' && path.propertyName === 'Keywords') {
-    edit.setCategories = del ? [] : extendedValues(item).map(keyword);
+    edit.setCategories = (values ?? []).map(keyword);
     return true;
   }
   if (path.propertySet?.toLowerCase() === 'common' && path.propertyId === 0x8570) {
-    toggle('\\Deleted', !del && extendedValue(item) === '1');
+    toggle('\\Deleted', values?.[0] === '1');
     return true;
   }
-  const n = del ? undefined : Number(extendedValue(item));
+  const n = values === undefined ? undefined : Number(values[0]);
   switch (path.tag) {
     case 0x1090: // PR_FLAG_STATUS: 2 flagged, 1 complete, 0 none
       toggle('\\Flagged', n === 2);
       return true;
     case 0x1081: // PR_LAST_VERB_EXECUTED
-      if (n === 102 || n === 103) toggle('\\Answered', true);
-      else if (n === 104) toggle('$Forwarded', true);
-      else {
+    case 0x1080: // PR_ICON_INDEX, which DavMail sets beside it: 261 replied, 262 forwarded
+      if (n === 102 || n === 103 || n === 261) toggle('\\Answered', true);
+      else if (n === 104 || n === 262) toggle('$Forwarded', true);
+      else if (path.tag === 0x1081) {
         toggle('\\Answered', false);
         toggle('$Forwarded', false);
       }
@@ -97,9 +109,8 @@ export function applyFlagUpdate(edit: FlagEdit, kind: string, path: PropertyPath
   }
 }
 
-/** IMAP keywords are atoms: spaces and specials become underscores. */
 function keyword(name: string): string {
-  return name.replace(/[\s(){%*"\\\]\u0000-\u001f]/g, '_');
+  return categoryToKeyword(name);
 }
 
 /** The STORE commands for an edit, given the message's current flags. */
@@ -107,7 +118,7 @@ export function flagChanges(edit: FlagEdit, current: Set<string>): { add: string
   const add = new Set(edit.add);
   const remove = new Set(edit.remove);
   if (edit.setCategories) {
-    for (const k of categoriesOf(current)) if (!edit.setCategories.includes(k)) remove.add(k);
+    for (const k of categoryKeywordsOf(current)) if (!edit.setCategories.includes(k)) remove.add(k);
     for (const k of edit.setCategories) add.add(k);
   }
   for (const f of add) remove.delete(f);

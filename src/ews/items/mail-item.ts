@@ -13,6 +13,7 @@ import type { MailItemRef } from './item-id.js';
 import { attachments, hasAttachments } from './structure.js';
 import type { ItemShape } from './shape.js';
 import { AQS_TEXT_URI } from './aqs.js';
+import { keywordToCategory } from './keywords.js';
 
 /** What a property costs: the FETCH items it needs. `body` means the decoded text/html sections. */
 export type Need = 'flags' | 'internalDate' | 'size' | 'envelope' | 'structure' | 'headers' | 'body' | 'source';
@@ -48,7 +49,13 @@ interface MailProperty {
 
 const SYSTEM_KEYWORDS = new Set(['$forwarded', '$mdnsent', '$junk', '$notjunk', 'nonjunk', 'junk', '$phishing', '$submitpending', '$submitted', '$hasattachment', '$hasnoattachment']);
 
+/** The user's categories: keywords that are not system flags, decoded from their stored form. */
 export function categoriesOf(flags: Set<string>): string[] {
+  return [...flags].filter((f) => !f.startsWith('\\') && !SYSTEM_KEYWORDS.has(f.toLowerCase())).map(keywordToCategory);
+}
+
+/** The stored keywords behind the categories (to remove them). */
+export function categoryKeywordsOf(flags: Set<string>): string[] {
   return [...flags].filter((f) => !f.startsWith('\\') && !SYSTEM_KEYWORDS.has(f.toLowerCase()));
 }
 

@@ -1,6 +1,6 @@
 // A t:Message from a request (CreateItem without MimeContent) → the MIME a mail
 // client would have written, via the compose conversion.
-import { NS, attr, child, elementChildren, textOf, type Element } from '../../soap/xml.js';
+import { NS, attr, child, elementChildren, textOf, type Element, xsBool } from '../../soap/xml.js';
 import { composeMessage, type ComposeInput } from '../../convert/compose.js';
 import { EwsError } from '../errors.js';
 import type { AuthenticatedUser } from '../operation.js';
@@ -37,7 +37,7 @@ export function messageInputOf(item: Element, user: AuthenticatedUser): ComposeI
         contentType: textOf(child(a, NS.types, 'ContentType'))?.trim() || 'application/octet-stream',
         content: Buffer.from((textOf(child(a, NS.types, 'Content')) ?? '').replace(/\s+/g, ''), 'base64'),
         contentId: textOf(child(a, NS.types, 'ContentId'))?.trim() || undefined,
-        isInline: textOf(child(a, NS.types, 'IsInline'))?.trim() === 'true',
+        isInline: xsBool(textOf(child(a, NS.types, 'IsInline'))) === true,
       });
     } else {
       const inner = elementChildren(a).find((c) => child(c, NS.types, 'MimeContent'));
@@ -60,8 +60,8 @@ export function messageInputOf(item: Element, user: AuthenticatedUser): ComposeI
     sensitivity: sensitivity === 'Personal' || sensitivity === 'Private' || sensitivity === 'Confidential' ? sensitivity : 'Normal',
     inReplyTo: t('InReplyTo'),
     references: t('References'),
-    isReadReceiptRequested: t('IsReadReceiptRequested') === 'true',
-    isDeliveryReceiptRequested: t('IsDeliveryReceiptRequested') === 'true',
+    isReadReceiptRequested: xsBool(t('IsReadReceiptRequested')) === true,
+    isDeliveryReceiptRequested: xsBool(t('IsDeliveryReceiptRequested')) === true,
     categories: elementChildren(child(item, NS.types, 'Categories') ?? item).filter((c) => c.localName === 'String').map((c) => (c.textContent ?? '').trim()),
     extraHeaders: [],
     attachments,

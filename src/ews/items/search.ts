@@ -2,12 +2,13 @@
 // can answer exactly is answered there; what it can only narrow (day-granular
 // dates, properties IMAP does not index) is narrowed there and finished by the
 // in-memory evaluator on just the properties the restriction names.
-import { NS, attr, elementChildren, type Element } from '../../soap/xml.js';
+import { NS, attr, elementChildren, type Element, xsBool } from '../../soap/xml.js';
 import type { MailSearch, MailSort, MailSortKey } from '../../ports/mail-store.js';
 import { schemaViolation } from '../errors.js';
 import { parsePropertyPath, type PropertyPath } from '../properties/path.js';
 import type { Restriction } from '../restriction.js';
 import { AQS_TEXT_URI } from './aqs.js';
+import { categoryToKeyword } from './keywords.js';
 
 export interface SearchPlan {
   search: MailSearch;
@@ -79,7 +80,7 @@ export function planSearch(r: Restriction | undefined): SearchPlan {
       return ALL;
     case 'contains': {
       const f = fieldOf(r.path);
-      if (f === 'item:Categories') return { search: { keyword: r.value }, exact: r.mode === 'FullString' };
+      if (f === 'item:Categories') return { search: { keyword: categoryToKeyword(r.value) }, exact: r.mode === 'FullString' };
       const key = f && TEXT_FIELDS[f];
       if (!key || !r.value) return ALL;
       // IMAP SEARCH is a case-insensitive substring match.
@@ -92,13 +93,15 @@ export function planSearch(r: Restriction | undefined): SearchPlan {
       const f = fieldOf(r.path);
       switch (f) {
         case 'message:IsRead': {
-          const want = v.toLowerCase() === 'true';
+          const want = xsBool(v);
+          if (want === undefined) return ALL;
           if (r.cmp === 'eq') return { search: { seen: want }, exact: true };
           if (r.cmp === 'ne') return { search: { seen: !want }, exact: true };
           return ALL;
         }
         case 'item:IsDraft': {
-          const want = v.toLowerCase() === 'true';
+          const want = xsBool(v);
+          if (want === undefined) return ALL;
           if (r.cmp === 'eq' || r.cmp === 'ne') return { search: { draft: r.cmp === 'eq' ? want : !want }, exact: true };
           return ALL;
         }
@@ -109,7 +112,7 @@ export function planSearch(r: Restriction | undefined): SearchPlan {
           return ALL;
         }
         case 'item:Categories':
-          return r.cmp === 'eq' ? { search: { keyword: v }, exact: true } : ALL;
+          return r.cmp === 'eq' ? { search: { keyword: categoryToKeyword(v) }, exact: true } : ALL;
         case 'uid': {
           const n = Number(v);
           if (!Number.isInteger(n) || n < 0) return ALL;

@@ -11,17 +11,17 @@ import { encodeItemId } from './item-id.js';
 import { prepareOutgoing } from './outgoing.js';
 
 /** APPENDs a message; answers its new id where the backend tells (UIDPLUS). */
-export async function appendMessage(ctx: RequestContext, folder: EwsFolder, raw: Buffer, flags: string[]): Promise<{ id: string; changeKey: string } | undefined> {
+export async function appendMessage(ctx: RequestContext, folder: EwsFolder, raw: Buffer, flags: string[], date?: Date): Promise<{ id: string; changeKey: string } | undefined> {
   if (!folder.mail?.selectable) throw new EwsError('ErrorInvalidOperation', `Messages cannot be saved in "${folder.displayName}".`);
-  const res = await ctx.mailbox.mail.appendMessage(folder.mail.path, raw, flags);
+  const res = await ctx.mailbox.mail.appendMessage(folder.mail.path, raw, flags, date);
   if (!res.uid || !res.uidValidity) return undefined;
   const ref = folder.ref.kind === 'mail' ? folder.ref : { kind: 'mail' as const, path: folder.mail.path };
   return { id: encodeItemId({ folder: ref, uidValidity: res.uidValidity, uid: res.uid }), changeKey: 'CQAAAA==' };
 }
 
 /** APPENDs a message and answers its t:ItemId element. */
-export async function appendTo(ctx: RequestContext, folder: EwsFolder, raw: Buffer, flags: string[]): Promise<Xml | undefined> {
-  const id = await appendMessage(ctx, folder, raw, flags);
+export async function appendTo(ctx: RequestContext, folder: EwsFolder, raw: Buffer, flags: string[], date?: Date): Promise<Xml | undefined> {
+  const id = await appendMessage(ctx, folder, raw, flags, date);
   return id ? x('t:ItemId', { Id: id.id, ChangeKey: id.changeKey }) : undefined;
 }
 

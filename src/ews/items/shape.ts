@@ -1,5 +1,5 @@
 // ItemShape as requests carry it.
-import { NS, child, textOf, type Element } from '../../soap/xml.js';
+import { NS, child, textOf, type Element, xsBool } from '../../soap/xml.js';
 import { EwsError, schemaViolation } from '../errors.js';
 import { parsePropertyPaths, type PropertyPath } from '../properties/path.js';
 import type { BaseShape } from '../folders/render.js';
@@ -30,14 +30,14 @@ export function parseItemShape(el: Element | undefined): ItemShape {
   if (base !== 'IdOnly' && base !== 'Default' && base !== 'AllProperties') throw schemaViolation(`BaseShape "${base}" is not valid.`);
   const bodyType = textOf(child(el, NS.types, 'BodyType'))?.trim() || 'Best';
   if (bodyType !== 'Best' && bodyType !== 'HTML' && bodyType !== 'Text') throw schemaViolation(`BodyType "${bodyType}" is not valid.`);
+  const additional = parsePropertyPaths(child(el, NS.types, 'AdditionalProperties'));
+  checkKnown(additional);
+  // exchangelib and the EWS Managed API ask for MIME as a property rather than with IncludeMimeContent.
+  const mimeAsProperty = additional.some((p) => p.kind === 'field' && p.uri === 'item:MimeContent');
   return {
     base,
-    includeMimeContent: textOf(child(el, NS.types, 'IncludeMimeContent'))?.trim() === 'true',
+    includeMimeContent: mimeAsProperty || xsBool(textOf(child(el, NS.types, 'IncludeMimeContent'))) === true,
     bodyType,
-    additional: (() => {
-      const paths = parsePropertyPaths(child(el, NS.types, 'AdditionalProperties'));
-      checkKnown(paths);
-      return paths;
-    })(),
+    additional,
   };
 }

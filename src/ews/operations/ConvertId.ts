@@ -54,10 +54,8 @@ export const ConvertId: Operation = {
       const format = attr(el, 'Format');
       const id = attr(el, 'Id') ?? '';
       if (!isFormat(format)) throw schemaViolation(`Format "${format ?? ''}" is not valid.`);
-      const mailbox = attr(el, 'Mailbox');
-      if (mailbox && ![ctx.user.email, ctx.user.login].some((a) => a.toLowerCase() === mailbox.toLowerCase())) {
-        throw new EwsError('ErrorNonExistentMailbox', 'The SMTP address has no mailbox associated with it.');
-      }
+      // The Mailbox a client sends is not checked: our ids carry no mailbox, and DavMail sends a
+      // placeholder ("blah@blah.com") precisely to read the real address from the answer.
       const bytes = toBytes(id, format);
       if (!bytes || !(decodeFolderIdBytes(bytes) || decodeItemIdBytes(bytes))) throw invalidIdMalformed();
       return ok(x('m:AlternateId', { 'xsi:type': 't:AlternateIdType', Format: destination, Id: fromBytes(bytes, destination), Mailbox: ctx.user.email }));

@@ -2,7 +2,7 @@
 // default); SendOnly and SendAndSaveCopy hand the message to the MTA and, for the
 // latter, keep the copy in Sent Items. A message the MTA does not take is kept
 // in Drafts and the answer says so (items/send.ts): nothing is dropped silently.
-import { NS, attr, child, elementChildren, textOf, x, type Element } from '../../soap/xml.js';
+import { NS, attr, child, elementChildren, textOf, x, type Element, xsBool } from '../../soap/xml.js';
 import { EwsError, schemaViolation, storeUnavailable } from '../errors.js';
 import { createDavItem, itemElementOf } from '../dav/items.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
@@ -11,6 +11,8 @@ import { composeFromItem } from '../items/message-input.js';
 import { appendTo, sendMessage } from '../items/send.js';
 import { buildResponse, isResponseObject } from '../items/response-objects.js';
 import { parsePropertyPath } from '../properties/path.js';
+import { applyExtendedFlag, flagChanges, type FlagEdit } from '../items/flag-updates.js';
+import { categoryToKeyword } from '../items/keywords.js';
 
 type Disposition = 'SaveOnly' | 'SendOnly' | 'SendAndSaveCopy';
 
@@ -66,7 +68,7 @@ export const CreateItem: Operation = {
       if (disposition === 'SaveOnly') {
         const folder = saved ?? tree.distinguishedFolder('drafts')!;
         const draftFlags = flags.explicit ? flags.flags : folder.distinguishedId === 'drafts' ? ['\\Draft', ...flags.flags] : flags.flags;
-        const id = await appendTo(ctx, folder, raw, draftFlags);
+        const id = await appendTo(ctx, folder, raw, draftFlags, flags.date);
         return ok(x('m:Items', null, x('t:Message', null, id)));
       }
       const copyTo = disposition === 'SendAndSaveCopy' ? (saved ?? tree.distinguishedFolder('sentitems')) : undefined;
@@ -85,29 +87,39 @@ function defaultFolderFor(element: string): string {
   return 'drafts';
 }
 
-/** IMAP flags from IsRead, Flag, Categories and PR_MESSAGE_FLAGS (Thunderbird sends 3591 = 0x0E07). */
-function flagsOf(item: Element): { flags: string[]; explicit: boolean } {
-  const flags = new Set<string>();
+/**
+ * IMAP flags (and the APPEND date) from IsRead, Flag, Categories and the MAPI properties
+ * DavMail and Thunderbird send with an APPEND: PR_MESSAGE_FLAGS (3591 = 0x0E07), flag status,
+ * last verb / icon index, Keywords, PidLidImapDeleted, PR_MESSAGE_DELIVERY_TIME (0x0E06).
+ */
+function flagsOf(item: Element): { flags: string[]; explicit: boolean; date?: Date } {
+  const edit: FlagEdit = { add: [], remove: [] };
   let explicit = false;
-  const isRead = textOf(child(item, NS.types, 'IsRead'))?.trim();
-  if (isRead === 'true') flags.add('\\Seen');
+  let date: Date | undefined;
+  if (xsBool(textOf(child(item, NS.types, 'IsRead'))) === true) edit.add.push('\\Seen');
   for (const ep of elementChildren(item).filter((c) => c.localName === 'ExtendedProperty')) {
     const uri = child(ep, NS.types, 'ExtendedFieldURI');
     if (!uri) continue;
     const path = parsePropertyPath(uri);
-    const value = Number(textOf(child(ep, NS.types, 'Value'))?.trim());
-    if (path.kind === 'extended' && path.tag === 0x0e07 && Number.isFinite(value)) {
-      explicit = true;
-      if (value & 0x1) flags.add('\\Seen');
-      if (value & 0x8) flags.add('\\Draft');
+    if (path.kind !== 'extended') continue;
+    const values = child(ep, NS.types, 'Values') ? elementChildren(child(ep, NS.types, 'Values')!).map((v) => (v.textContent ?? '').trim()) : [(textOf(child(ep, NS.types, 'Value')) ?? '').trim()];
+    if (path.tag === 0x0e06) {
+      const d = new Date(values[0]);
+      if (!Number.isNaN(d.getTime())) date = d;
+      continue;
     }
+    if (path.tag === 0x0e07) {
+      explicit = true;
+      const n = Number(values[0]);
+      if (n & 0x8) edit.add.push('\\Draft');
+    }
+    applyExtendedFlag(edit, path, values);
   }
-  if (textOf(child(child(item, NS.types, 'Flag'), NS.types, 'FlagStatus'))?.trim() === 'Flagged') flags.add('\\Flagged');
-  for (const s of elementChildren(child(item, NS.types, 'Categories') ?? item).filter((c) => c.localName === 'String')) {
-    const k = (s.textContent ?? '').trim().replace(/[\s(){%*"\\\]]/g, '_');
-    if (k) flags.add(k);
-  }
-  return { flags: [...flags], explicit };
+  if (textOf(child(child(item, NS.types, 'Flag'), NS.types, 'FlagStatus'))?.trim() === 'Flagged') edit.add.push('\\Flagged');
+  const categories = elementChildren(child(item, NS.types, 'Categories') ?? item).filter((c) => c.localName === 'String').map((s) => (s.textContent ?? '').trim()).filter(Boolean);
+  if (categories.length) edit.setCategories = [...(edit.setCategories ?? []), ...categories.map(categoryToKeyword)];
+  const { add } = flagChanges(edit, new Set());
+  return { flags: add, explicit, date };
 }
 
 /** A message is not sent to a recipient that has only a name (Exchange would have to resolve it). */

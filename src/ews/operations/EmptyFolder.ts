@@ -1,6 +1,6 @@
 // EmptyFolder: every message goes (to Deleted Items for MoveToDeletedItems), and
 // with DeleteSubFolders the subfolders too.
-import { attr } from '../../soap/xml.js';
+import { attr, xsBool } from '../../soap/xml.js';
 import { EwsError, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { FolderTree } from '../folders/tree.js';
@@ -14,7 +14,7 @@ export const EmptyFolder: Operation = {
     if (deleteType !== 'HardDelete' && deleteType !== 'SoftDelete' && deleteType !== 'MoveToDeletedItems') {
       throw schemaViolation(`DeleteType "${deleteType ?? ''}" is not valid.`);
     }
-    const deleteSubFolders = attr(req, 'DeleteSubFolders') === 'true';
+    const deleteSubFolders = xsBool(attr(req, 'DeleteSubFolders')) === true;
     const ids = parseFolderIds(messagesChild(req, 'FolderIds'), 'FolderIds');
     const store = ctx.mailbox.mail;
     const results = await eachItem(ids, async (id) => {

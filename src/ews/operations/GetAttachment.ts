@@ -1,5 +1,5 @@
 // GetAttachment: one FETCH of BODYSTRUCTURE and just that section.
-import { NS, child, textOf, x } from '../../soap/xml.js';
+import { NS, child, textOf, x, xsBool } from '../../soap/xml.js';
 import { EwsError, invalidIdMalformed, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
@@ -14,7 +14,7 @@ export const GetAttachment: Operation = {
   name: 'GetAttachment',
   async handle(req, ctx) {
     const shapeEl = messagesChild(req, 'AttachmentShape');
-    const includeMime = textOf(child(shapeEl, NS.types, 'IncludeMimeContent'))?.trim() === 'true';
+    const includeMime = xsBool(textOf(child(shapeEl, NS.types, 'IncludeMimeContent'))) === true;
     const idsEl = messagesChild(req, 'AttachmentIds');
     if (!idsEl) throw schemaViolation('AttachmentIds is required.');
     const ids = parseItemIds(idsEl, 'AttachmentIds');

@@ -19,10 +19,20 @@ export const GetServerTimeZones: Operation = {
     if (ids) {
       const unknown = ids.filter((id) => !isWindowsZone(id));
       if (unknown.length) {
-        return respond('GetServerTimeZones', [new EwsError('ErrorTimeZone', `Unknown time zone id${unknown.length > 1 ? 's' : ''}: ${unknown.map((u) => `"${u}"`).join(', ')}.`)]);
+        return respond('GetServerTimeZones', [
+          new EwsError('ErrorTimeZone', `Unknown time zone id${unknown.length > 1 ? 's' : ''}: ${unknown.map((u) => `"${u}"`).join(', ')}.`),
+        ]);
       }
     }
     const defs = ids ? ids.map(timeZoneDefinition) : allTimeZoneDefinitions();
-    return respond('GetServerTimeZones', [ok(x('m:TimeZoneDefinitions', null, defs.map((d) => renderTimeZoneDefinition(d, full))))]);
+    return respond('GetServerTimeZones', [
+      ok(
+        x(
+          'm:TimeZoneDefinitions',
+          null,
+          defs.map((d) => renderTimeZoneDefinition(d, full)),
+        ),
+      ),
+    ]);
   },
 };

@@ -1,5 +1,5 @@
 // MarkAllItemsAsRead: one STORE over the whole folder.
-import { textOf } from '../../soap/xml.js';
+import { textOf, xsBool } from '../../soap/xml.js';
 import { schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { folderInputsNeedDav, loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
@@ -7,8 +7,9 @@ import { folderInputsNeedDav, loadTree, messagesChild, ownAddresses, parseFolder
 export const MarkAllItemsAsRead: Operation = {
   name: 'MarkAllItemsAsRead',
   async handle(req, ctx) {
-    const readFlag = textOf(messagesChild(req, 'ReadFlag'))?.trim();
-    if (readFlag !== 'true' && readFlag !== 'false') throw schemaViolation('ReadFlag must be true or false.');
+    const readBool = xsBool(textOf(messagesChild(req, 'ReadFlag')));
+    if (readBool === undefined) throw schemaViolation('ReadFlag must be true or false.');
+    const readFlag = String(readBool);
     const ids = parseFolderIds(messagesChild(req, 'FolderIds'), 'FolderIds');
     const store = ctx.mailbox.mail;
     const tree = await loadTree(ctx, { dav: folderInputsNeedDav(ids) });

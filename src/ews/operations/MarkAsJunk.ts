@@ -1,6 +1,6 @@
 // MarkAsJunk: the $Junk / $NotJunk keywords (what IMAP clients and spam filters
 // read) and, with MoveItem, a move to Junk Email or back to the Inbox.
-import { attr, x } from '../../soap/xml.js';
+import { attr, x, xsBool } from '../../soap/xml.js';
 import { asEwsError, schemaViolation } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
@@ -11,9 +11,11 @@ import { resolveItems } from '../items/resolve-many.js';
 export const MarkAsJunk: Operation = {
   name: 'MarkAsJunk',
   async handle(req, ctx) {
-    const isJunk = attr(req, 'IsJunk');
-    const move = attr(req, 'MoveItem');
-    if ((isJunk !== 'true' && isJunk !== 'false') || (move !== 'true' && move !== 'false')) throw schemaViolation('IsJunk and MoveItem must be true or false.');
+    const junkBool = xsBool(attr(req, 'IsJunk'));
+    const moveBool = xsBool(attr(req, 'MoveItem'));
+    if (junkBool === undefined || moveBool === undefined) throw schemaViolation('IsJunk and MoveItem must be true or false.');
+    const isJunk = String(junkBool);
+    const move = String(moveBool);
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
     const store = ctx.mailbox.mail;
     const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });

@@ -2,7 +2,7 @@
 // Exchange answers: one match is Success, several a Warning with
 // ErrorNameResolutionMultipleResults (and every candidate), none an Error
 // ErrorNameResolutionNoResults.
-import { attr, textOf, x } from '../../soap/xml.js';
+import { attr, textOf, x, xsBool } from '../../soap/xml.js';
 import { EwsError, schemaViolation } from '../errors.js';
 import { respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
@@ -20,7 +20,7 @@ export const ResolveNames: Operation = {
     if (!entry) throw schemaViolation('UnresolvedEntry is required.');
     const scope = attr(req, 'SearchScope') ?? 'ActiveDirectoryContacts';
     if (!SCOPES.includes(scope)) throw schemaViolation(`SearchScope "${scope}" is not valid.`);
-    const fullData = attr(req, 'ReturnFullContactData') === 'true';
+    const fullData = xsBool(attr(req, 'ReturnFullContactData')) === true;
     const base = attr(req, 'ContactDataShape') ?? 'AllProperties';
     if (base !== 'IdOnly' && base !== 'Default' && base !== 'AllProperties') throw schemaViolation(`ContactDataShape "${base}" is not valid.`);
     const shape: ItemShape = { base, includeMimeContent: false, bodyType: 'Best', additional: [] };

@@ -1,6 +1,6 @@
 // SendItem: stored drafts go to the MTA as they are; with SaveItemToFolder the
 // copy lands in SavedItemFolderId or Sent Items, and the draft leaves Drafts.
-import { attr } from '../../soap/xml.js';
+import { attr, xsBool } from '../../soap/xml.js';
 import { asEwsError, schemaViolation } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
@@ -11,8 +11,9 @@ import { sendMessage } from '../items/send.js';
 export const SendItem: Operation = {
   name: 'SendItem',
   async handle(req, ctx) {
-    const save = attr(req, 'SaveItemToFolder') ?? 'true';
-    if (save !== 'true' && save !== 'false') throw schemaViolation('SaveItemToFolder must be true or false.');
+    const saveFlag = xsBool(attr(req, 'SaveItemToFolder') ?? 'true');
+    if (saveFlag === undefined) throw schemaViolation('SaveItemToFolder must be true or false.');
+    const save = String(saveFlag);
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
     const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
     const savedEl = messagesChild(req, 'SavedItemFolderId');

@@ -1,6 +1,6 @@
 // UploadItems: Data is an RFC 822 message (what ExportItems gives); CreateNew
 // appends it, Update / UpdateOrCreate replace the named item (append, then remove the old copy).
-import { NS, attr, child, elementChildren, textOf, x } from '../../soap/xml.js';
+import { NS, attr, child, elementChildren, textOf, x, xsBool } from '../../soap/xml.js';
 import { EwsError, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses } from '../folders/request.js';
@@ -20,7 +20,7 @@ export const UploadItems: Operation = {
     const results = await eachItem(items, async (item) => {
       const action = attr(item, 'CreateAction');
       if (action !== 'CreateNew' && action !== 'Update' && action !== 'UpdateOrCreate') throw schemaViolation(`CreateAction "${action ?? ''}" is not valid.`);
-      if (attr(item, 'IsAssociated') === 'true') throw new EwsError('ErrorInvalidOperation', 'Associated (FAI) items have no place in an IMAP store.');
+      if (xsBool(attr(item, 'IsAssociated')) === true) throw new EwsError('ErrorInvalidOperation', 'Associated (FAI) items have no place in an IMAP store.');
       // ParentFolderId is itself the FolderId here (UploadItemType), not a wrapper around one.
       const parentId = attr(child(item, NS.types, 'ParentFolderId'), 'Id');
       if (!parentId) throw schemaViolation('Item needs a ParentFolderId.');
