@@ -219,7 +219,7 @@ describe('GetItem', () => {
     assert.ok(content.equals(part));
   });
 
-  test('CreateAttachment and DeleteAttachment rebuild the message and answer its new id', async () => {
+  test('CreateAttachment and DeleteAttachment rebuild the message; the message keeps its id', async () => {
     const raw = Buffer.from('From: Me <' + user.email + '>\r\nTo: a@example.test\r\nSubject: with attachment\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n');
     const created = await ews(tg, user, `<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:Message><t:MimeContent>${raw.toString('base64')}</t:MimeContent></t:Message></m:Items></m:CreateItem>`);
     const itemId = one(created.doc, 'ItemId').getAttribute('Id')!;
@@ -232,11 +232,14 @@ describe('GetItem', () => {
     assert.deepEqual(codes(got.doc), ['NoError']);
     assert.equal(text(got.doc, 'Name'), 'bytes.bin');
     assert.ok(Buffer.from(text(got.doc, 'Content')!, 'base64').equals(content));
-    const gone = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape><m:ItemIds>${iid(itemId)}${iid(rootId)}</m:ItemIds></m:GetItem>`);
-    assert.deepEqual(codes(gone.doc), ['ErrorItemNotFound', 'NoError']);
+    assert.equal(rootId, itemId);
+    const still = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:HasAttachments"/></t:AdditionalProperties></m:ItemShape><m:ItemIds>${iid(itemId)}</m:ItemIds></m:GetItem>`);
+    assert.deepEqual(codes(still.doc), ['NoError']);
+    assert.equal(text(still.doc, 'HasAttachments'), 'true');
     const del = await ews(tg, user, `<m:DeleteAttachment><m:AttachmentIds><t:AttachmentId Id="${attId.getAttribute('Id')}"/></m:AttachmentIds></m:DeleteAttachment>`);
     assert.deepEqual(codes(del.doc), ['NoError'], del.text.slice(0, 1000));
     const newRoot = one(del.doc, 'RootItemId', M).getAttribute('RootItemId')!;
+    assert.equal(newRoot, itemId);
     const after = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape></m:ItemShape><m:ItemIds>${iid(newRoot)}</m:ItemIds></m:GetItem>`);
     assert.equal(text(after.doc, 'HasAttachments'), 'false');
     assert.match(text(after.doc, 'Body')!, /see attached/);
@@ -385,7 +388,7 @@ describe('CreateItem', () => {
     assert.deepEqual(all(got.doc, 'FileAttachment').map((a) => text(a, 'Name')), ['notes.txt']);
   });
 
-  test('UpdateItem of content rebuilds the message and answers the new id; flags survive', async () => {
+  test('UpdateItem of content rebuilds the message; the ItemId stays the same, flags survive', async () => {
     const raw = Buffer.from('From: Me <' + user.email + '>\r\nTo: a@example.test\r\nSubject: before\r\nMessage-ID: <edit1@example.test>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nfirst text\r\n');
     const created = await ews(tg, user, `<m:CreateItem MessageDisposition="SaveOnly"><m:Items><t:Message><t:MimeContent>${raw.toString('base64')}</t:MimeContent><t:IsRead>true</t:IsRead></t:Message></m:Items></m:CreateItem>`);
     const oldId = one(created.doc, 'ItemId').getAttribute('Id')!;
@@ -400,9 +403,10 @@ describe('CreateItem', () => {
     );
     assert.deepEqual(codes(r.doc), ['NoError'], r.text.slice(0, 1500));
     const newId = one(r.doc, 'ItemId').getAttribute('Id')!;
-    assert.notEqual(newId, oldId);
-    const got = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:Flag"/><t:FieldURI FieldURI="message:InternetMessageId"/></t:AdditionalProperties></m:ItemShape><m:ItemIds>${iid(newId)}${iid(oldId)}</m:ItemIds></m:GetItem>`);
-    assert.deepEqual(codes(got.doc), ['NoError', 'ErrorItemNotFound']);
+    assert.equal(newId, oldId, 'Exchange keeps ItemIds across edits; clients rely on it');
+    const got = await ews(tg, user, `<m:GetItem><m:ItemShape><t:BaseShape>Default</t:BaseShape><t:AdditionalProperties><t:FieldURI FieldURI="item:Flag"/><t:FieldURI FieldURI="message:InternetMessageId"/></t:AdditionalProperties></m:ItemShape><m:ItemIds>${iid(oldId)}</m:ItemIds></m:GetItem>`);
+    assert.deepEqual(codes(got.doc), ['NoError']);
+    assert.equal(one(got.doc, 'ItemId').getAttribute('Id'), oldId);
     assert.equal(text(got.doc, 'Subject'), 'after ✓');
     assert.deepEqual(all(one(got.doc, 'ToRecipients'), 'EmailAddress').map((e) => e.textContent), ['a@example.test', 'b@example.test']);
     assert.equal(text(got.doc, 'IsRead'), 'true');

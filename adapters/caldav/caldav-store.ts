@@ -176,7 +176,10 @@ export class CalDavCalendarStore implements CalendarStore {
   }
 
   private multistatus(what: string, r: DavResponse): Multistatus {
-    if (r.status !== 207) throw r.status >= 500 ? this.unavailable(what, r) : new ObjectRejectedError(what, r.status, davErrorCondition(r.body) ?? (r.body.slice(0, 200) || `HTTP ${r.status}`));
+    if (r.status !== 207)
+      throw r.status >= 500
+        ? this.unavailable(what, r)
+        : new ObjectRejectedError(what, r.status, davErrorCondition(r.body) ?? (r.body.slice(0, 200) || `HTTP ${r.status}`));
     try {
       return parseMultistatus(r.body);
     } catch (e) {
@@ -185,7 +188,10 @@ export class CalDavCalendarStore implements CalendarStore {
   }
 
   private async propfind(href: string, depth: '0' | '1', props: string): Promise<Multistatus> {
-    const r = await this.request('PROPFIND', href, { depth, body: `<?xml version="1.0" encoding="utf-8"?>\n<D:propfind ${NS_DECL}>\n  ${props}\n</D:propfind>` });
+    const r = await this.request('PROPFIND', href, {
+      depth,
+      body: `<?xml version="1.0" encoding="utf-8"?>\n<D:propfind ${NS_DECL}>\n  ${props}\n</D:propfind>`,
+    });
     if (r.status === 404) throw new CalendarMissingError(href);
     return this.multistatus(`PROPFIND ${href}`, r);
   }
@@ -220,7 +226,10 @@ export class CalDavCalendarStore implements CalendarStore {
     const probe = cals[0];
     let caps: CalendarStoreCapabilities = { syncCollection: false, freeBusyQuery: false };
     if (probe) {
-      caps = { syncCollection: probe.syncToken !== undefined, freeBusyQuery: (await this.freeBusyRaw(probe.href, { start: new Date(0), end: new Date(1000) })) !== undefined };
+      caps = {
+        syncCollection: probe.syncToken !== undefined,
+        freeBusyQuery: (await this.freeBusyRaw(probe.href, { start: new Date(0), end: new Date(1000) })) !== undefined,
+      };
       capsCache.set(this.base.href, caps);
     }
     return caps;
@@ -273,7 +282,8 @@ export class CalDavCalendarStore implements CalendarStore {
     const r = await this.request('MKCALENDAR', href, { body });
     if (r.status === 405 || r.status === 409 || r.status === 412) throw new ConflictError(href, 'exists');
     if (r.status >= 500) throw this.unavailable(`MKCALENDAR ${href}`, r);
-    if (r.status !== 201 && r.status !== 200) throw new ObjectRejectedError(href, r.status, davErrorCondition(r.body) ?? (r.body.slice(0, 200) || 'MKCALENDAR refused'));
+    if (r.status !== 201 && r.status !== 200)
+      throw new ObjectRejectedError(href, r.status, davErrorCondition(r.body) ?? (r.body.slice(0, 200) || 'MKCALENDAR refused'));
     return this.getCalendar(href);
   }
 
@@ -356,7 +366,10 @@ export class CalDavCalendarStore implements CalendarStore {
         e,
       );
     }
-    return this.readEach(calendarHref, refs.map((x) => x.href));
+    return this.readEach(
+      calendarHref,
+      refs.map((x) => x.href),
+    );
   }
 
   /** multiget in batches; a batch that fails as a whole is read one GET at a time. */
@@ -412,10 +425,15 @@ export class CalDavCalendarStore implements CalendarStore {
   }
 
   private async etagOf(href: string): Promise<string | undefined> {
-    const r = await this.request('PROPFIND', href, { depth: '0', body: `<?xml version="1.0" encoding="utf-8"?>\n<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>` });
+    const r = await this.request('PROPFIND', href, {
+      depth: '0',
+      body: `<?xml version="1.0" encoding="utf-8"?>\n<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>`,
+    });
     if (r.status === 404) return undefined;
     if (r.status !== 207) return undefined;
-    return this.multistatus(`PROPFIND ${href}`, r).responses.map((x) => propText(x, NS_DAV, 'getetag')?.trim()).find(Boolean);
+    return this.multistatus(`PROPFIND ${href}`, r)
+      .responses.map((x) => propText(x, NS_DAV, 'getetag')?.trim())
+      .find(Boolean);
   }
 
   private async writeOutcome(href: string, res: Response, kind: 'create' | 'update'): Promise<DavObjectRef> {
@@ -473,7 +491,8 @@ export class CalDavCalendarStore implements CalendarStore {
   // ---------------------------------------------------------------- sync
 
   async syncCollection(calendarHref: string, token?: string): Promise<SyncResult> {
-    if (token !== undefined && token !== '' && !token.startsWith(SYNC_PREFIX) && !token.startsWith(SNAPSHOT_PREFIX)) throw new InvalidSyncTokenError(calendarHref);
+    if (token !== undefined && token !== '' && !token.startsWith(SYNC_PREFIX) && !token.startsWith(SNAPSHOT_PREFIX))
+      throw new InvalidSyncTokenError(calendarHref);
     if (token?.startsWith(SNAPSHOT_PREFIX)) return this.snapshotSync(calendarHref, token);
     const caps = await this.capabilities();
     if (!caps.syncCollection) return this.snapshotSync(calendarHref, token);
@@ -533,7 +552,10 @@ export class CalDavCalendarStore implements CalendarStore {
     return undefined;
   }
 
-  async freeBusy(calendarHref: string, range: TimeRange): Promise<{ start: Date; end: Date; type: 'BUSY' | 'BUSY-TENTATIVE' | 'BUSY-UNAVAILABLE' }[] | undefined> {
+  async freeBusy(
+    calendarHref: string,
+    range: TimeRange,
+  ): Promise<{ start: Date; end: Date; type: 'BUSY' | 'BUSY-TENTATIVE' | 'BUSY-UNAVAILABLE' }[] | undefined> {
     const caps = capsCache.get(this.base.href);
     if (caps && !caps.freeBusyQuery) return undefined;
     const text = await this.freeBusyRaw(calendarHref, range);

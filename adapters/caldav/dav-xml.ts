@@ -113,14 +113,18 @@ export function hasResourceType(r: MultistatusResponse, ns: string, local: strin
 export function componentSet(r: MultistatusResponse): string[] | undefined {
   const el = propElement(r, NS_CALDAV, 'supported-calendar-component-set');
   if (!el) return undefined;
-  return childrenNs(el, NS_CALDAV, 'comp').map((c) => (c.getAttribute('name') ?? '').toUpperCase()).filter(Boolean);
+  return childrenNs(el, NS_CALDAV, 'comp')
+    .map((c) => (c.getAttribute('name') ?? '').toUpperCase())
+    .filter(Boolean);
 }
 
 /** Whether current-user-privilege-set grants writing (write, write-content, or all). */
 export function canWrite(r: MultistatusResponse): boolean {
   const el = propElement(r, NS_DAV, 'current-user-privilege-set');
   if (!el) return true;
-  return childrenNs(el, NS_DAV, 'privilege').some((p) => elementChildren(p).some((c) => c.namespaceURI === NS_DAV && ['write', 'write-content', 'all'].includes(c.localName ?? '')));
+  return childrenNs(el, NS_DAV, 'privilege').some((p) =>
+    elementChildren(p).some((c) => c.namespaceURI === NS_DAV && ['write', 'write-content', 'all'].includes(c.localName ?? '')),
+  );
 }
 
 export function escapeXml(s: string): string {
@@ -129,5 +133,8 @@ export function escapeXml(s: string): string {
 
 /** "20260101T000000Z" for CalDAV time-range attributes. */
 export function davTime(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }

@@ -18,7 +18,8 @@ export function decodeSnapshot(token: string): DavObjectRef[] | undefined {
   if (!token.startsWith(SNAPSHOT_PREFIX)) return undefined;
   try {
     const list = JSON.parse(inflateRawSync(Buffer.from(token.slice(SNAPSHOT_PREFIX.length), 'base64url')).toString('utf8')) as unknown;
-    if (!Array.isArray(list) || !list.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'string')) return undefined;
+    if (!Array.isArray(list) || !list.every((e) => Array.isArray(e) && e.length === 2 && typeof e[0] === 'string' && typeof e[1] === 'string'))
+      return undefined;
     return (list as [string, string][]).map(([href, etag]) => ({ href, etag }));
   } catch {
     return undefined;

@@ -46,7 +46,8 @@ export function cleanGlobalObjectIdFromUid(uid: string): Buffer {
 
 /** The UID a GlobalObjectId stands for: the vCal-Uid text, else the clean id in upper-case hex. */
 export function uidFromGlobalObjectId(id: Buffer): string {
-  if (id.length < 40 || !id.subarray(0, 16).equals(CLASS_ID)) throw new RangeError('Not a GlobalObjectId: it does not start with the PidLidGlobalObjectId class id.');
+  if (id.length < 40 || !id.subarray(0, 16).equals(CLASS_ID))
+    throw new RangeError('Not a GlobalObjectId: it does not start with the PidLidGlobalObjectId class id.');
   const size = id.readUInt32LE(36);
   if (id.length !== 40 + size) throw new RangeError(`Not a GlobalObjectId: it says ${size} data bytes but holds ${id.length - 40}.`);
   const data = id.subarray(40);

@@ -98,7 +98,13 @@ export function calDateTime(local: string, zone: string | undefined, opts: { dat
   const dateOnly = opts.dateOnly ?? local.length === 10;
   const l = dateOnly ? local.slice(0, 10) : local.length === 16 ? `${local}:00` : local;
   parseLocal(l);
-  return { local: l, dateOnly, zone: dateOnly ? undefined : zone, tzid: dateOnly ? undefined : opts.tzid, utc: new Date(zonedToUtc(dateOnly ? undefined : zone, l, opts.floatingZone)) };
+  return {
+    local: l,
+    dateOnly,
+    zone: dateOnly ? undefined : zone,
+    tzid: dateOnly ? undefined : opts.tzid,
+    utc: new Date(zonedToUtc(dateOnly ? undefined : zone, l, opts.floatingZone)),
+  };
 }
 
 /** A CalDateTime for an instant, shown in `zone`. */
@@ -354,7 +360,8 @@ function readAttendees(c: Comp, organizer?: Person): Attendee[] {
     const email = emailOf(String(p.getFirstValue() ?? ''));
     const cutype = param(p, 'cutype')?.toUpperCase();
     const role = param(p, 'role')?.toUpperCase();
-    const kind: AttendeeKind = cutype === 'RESOURCE' || cutype === 'ROOM' ? 'Resource' : role === 'OPT-PARTICIPANT' || role === 'NON-PARTICIPANT' ? 'Optional' : 'Required';
+    const kind: AttendeeKind =
+      cutype === 'RESOURCE' || cutype === 'ROOM' ? 'Resource' : role === 'OPT-PARTICIPANT' || role === 'NON-PARTICIPANT' ? 'Optional' : 'Required';
     const isOrganizer = !!organizer && organizer.email.toLowerCase() === email.toLowerCase();
     const partstat = param(p, 'partstat')?.toUpperCase() ?? 'NEEDS-ACTION';
     return {
@@ -375,7 +382,12 @@ function readOrganizer(c: Comp): Person | undefined {
 }
 
 function readCategories(c: Comp): string[] {
-  return c.getAllProperties('categories').flatMap((p) => p.getValues().map((v) => String(v).trim()).filter(Boolean));
+  return c.getAllProperties('categories').flatMap((p) =>
+    p
+      .getValues()
+      .map((v) => String(v).trim())
+      .filter(Boolean),
+  );
 }
 
 function readAttachments(c: Comp): Attachment[] {
@@ -476,13 +488,20 @@ function readCommon(c: Comp, zones: ZoneBook, floatingZone: string): Omit<Common
 
 /** The RRULE as written (ical.js's Recur.toString drops WKST=MO and reorders parts). */
 function recurString(p: Prop): string {
-  return p.toICALString().replace(/^[^:]*:/, '').replace(/\r?\n[ \t]/g, '');
+  return p
+    .toICALString()
+    .replace(/^[^:]*:/, '')
+    .replace(/\r?\n[ \t]/g, '');
 }
 
 function attachRecurrence(m: Common, dtstart: CalDateTime, regeneration: boolean, warnings: string[]): void {
   if (!m.rrule) return;
   try {
-    m.recurrence = rruleToRecurrence(m.rrule, dtstart.local, { zone: dtstart.zone?.startsWith('vtz:') ? undefined : dtstart.zone, allDay: dtstart.dateOnly, regeneration });
+    m.recurrence = rruleToRecurrence(m.rrule, dtstart.local, {
+      zone: dtstart.zone?.startsWith('vtz:') ? undefined : dtstart.zone,
+      allDay: dtstart.dateOnly,
+      regeneration,
+    });
   } catch (e) {
     if (e instanceof UnsupportedRecurrenceError) m.rruleProblem = e.message;
     else if (e instanceof RecurrenceError) {
@@ -554,7 +573,8 @@ function readTask(c: Comp, zones: ZoneBook, floatingZone: string, warnings: stri
   const common = readCommon(c, zones, floatingZone);
   const start = readOneTime(c, 'dtstart', zones, floatingZone);
   let due = readOneTime(c, 'due', zones, floatingZone);
-  if (!due && start && propText(c, 'duration')) due = calDateTimeFromUtc(start.utc.getTime() + durationMs(rawValues(c.getFirstProperty('duration')!)[0]), start.zone, floatingZone);
+  if (!due && start && propText(c, 'duration'))
+    due = calDateTimeFromUtc(start.utc.getTime() + durationMs(rawValues(c.getFirstProperty('duration')!)[0]), start.zone, floatingZone);
   const pctText = propText(c, 'percent-complete');
   let percent = pctText && PERCENT_RE.test(pctText) ? Math.min(100, Number(pctText)) : 0;
   const statusText = propText(c, 'status')?.toUpperCase();
@@ -780,7 +800,8 @@ function writeCommon(c: Comp, m: Common, changed: Set<string>): void {
     if (m.importance === 'Normal' && !c.getFirstProperty('priority')) {
       /* absent means undefined priority: Normal */
     } else c.updatePropertyWithValue('priority', prio);
-    if (c.getFirstProperty('x-microsoft-cdo-importance')) c.updatePropertyWithValue('x-microsoft-cdo-importance', String({ Low: 0, Normal: 1, High: 2 }[m.importance]));
+    if (c.getFirstProperty('x-microsoft-cdo-importance'))
+      c.updatePropertyWithValue('x-microsoft-cdo-importance', String({ Low: 0, Normal: 1, High: 2 }[m.importance]));
   }
   if (changed.has('categories')) {
     c.removeAllProperties('categories');
@@ -899,7 +920,8 @@ function writeEvent(e: CalendarEvent, floatingZone: string): boolean {
   if (changed.has('freeBusy')) {
     c.updatePropertyWithValue('transp', e.freeBusy === 'Free' ? 'TRANSPARENT' : 'OPAQUE');
     const cdo = { Free: 'FREE', Tentative: 'TENTATIVE', Busy: 'BUSY', OOF: 'OOF', WorkingElsewhere: 'WORKINGELSEWHERE', NoData: 'BUSY' }[e.freeBusy];
-    if (c.getFirstProperty('x-microsoft-cdo-busystatus') || (e.freeBusy !== 'Free' && e.freeBusy !== 'Busy')) c.updatePropertyWithValue('x-microsoft-cdo-busystatus', cdo);
+    if (c.getFirstProperty('x-microsoft-cdo-busystatus') || (e.freeBusy !== 'Free' && e.freeBusy !== 'Busy'))
+      c.updatePropertyWithValue('x-microsoft-cdo-busystatus', cdo);
     if (c.getFirstProperty('x-microsoft-cdo-intendedstatus')) c.updatePropertyWithValue('x-microsoft-cdo-intendedstatus', cdo);
   }
   if (changed.has('status')) setText(c, 'status', e.status);
@@ -948,7 +970,8 @@ function normaliseAllDay(e: CalendarEvent, floatingZone: string): void {
   if (e.isAllDay && !e.start.dateOnly) {
     const s = e.start.local.slice(0, 10);
     let endDate = e.end.local.slice(0, 10);
-    if (e.end.local.length > 10 && !e.end.local.endsWith('T00:00:00')) endDate = formatLocalDate(fieldsFromUtcMs(localAsUtcMs(parseLocal(endDate)) + 86_400_000));
+    if (e.end.local.length > 10 && !e.end.local.endsWith('T00:00:00'))
+      endDate = formatLocalDate(fieldsFromUtcMs(localAsUtcMs(parseLocal(endDate)) + 86_400_000));
     if (endDate <= s) endDate = formatLocalDate(fieldsFromUtcMs(localAsUtcMs(parseLocal(s)) + 86_400_000));
     e.start = calDateTime(s, undefined, { dateOnly: true, floatingZone });
     e.end = calDateTime(endDate, undefined, { dateOnly: true, floatingZone });
@@ -958,7 +981,7 @@ function normaliseAllDay(e: CalendarEvent, floatingZone: string): void {
   }
 }
 
-function writeTask(t: Task, floatingZone: string): boolean {
+function writeTask(t: Task): boolean {
   const c = t.component;
   const changed = changedGroups(t, TASK_GROUPS);
   if (!changed.size) return false;
@@ -968,7 +991,9 @@ function writeTask(t: Task, floatingZone: string): boolean {
     setTimeProp(c, 'due', t.due);
   }
   if (changed.has('status')) {
-    const status = { NotStarted: 'NEEDS-ACTION', InProgress: 'IN-PROCESS', Completed: 'COMPLETED', WaitingOnOthers: 'IN-PROCESS', Deferred: 'NEEDS-ACTION' }[t.status];
+    const status = { NotStarted: 'NEEDS-ACTION', InProgress: 'IN-PROCESS', Completed: 'COMPLETED', WaitingOnOthers: 'IN-PROCESS', Deferred: 'NEEDS-ACTION' }[
+      t.status
+    ];
     c.updatePropertyWithValue('status', status);
     c.removeAllProperties(X_TASK_STATUS.toLowerCase());
     if (t.status === 'WaitingOnOthers' || t.status === 'Deferred') c.updatePropertyWithValue(X_TASK_STATUS.toLowerCase(), t.status);
@@ -982,7 +1007,6 @@ function writeTask(t: Task, floatingZone: string): boolean {
   }
   if (changed.has('reminder')) setAbsoluteAlarm(c, t.reminderAt, t.subject);
   writeRecurrence(c, t, changed, t.start ?? t.due, !!t.recurrence && t.recurrence.pattern.type.endsWith('Regeneration'));
-  void floatingZone;
   touch(c, !snapshots.has(t));
   snapshots.set(t, fingerprint(t, TASK_GROUPS));
   return true;
@@ -1043,7 +1067,7 @@ export function serializeCalendarObject(obj: CalendarObject, opts: SerializeOpti
     }
   } else if (obj.task) {
     if (!cal.getAllSubcomponents('vtodo').includes(obj.task.component)) cal.addSubcomponent(obj.task.component);
-    writeTask(obj.task, obj.floatingZone);
+    writeTask(obj.task);
     models.push(obj.task);
   }
   const have = new Set(cal.getAllSubcomponents('vtimezone').map((v) => propText(v, 'tzid')));
@@ -1114,7 +1138,10 @@ export function createEventObject(init: EventInit, opts: ParseOptions = {}): Cal
   vevent.updatePropertyWithValue('uid', uid);
   const master = eventDefaults(init, uid, vevent);
   if (master.recurrence && !master.rrule) {
-    master.rrule = recurrenceToRRule(master.recurrence, { zone: master.start.zone?.startsWith('vtz:') ? 'UTC' : master.start.zone, allDay: master.start.dateOnly || master.isAllDay });
+    master.rrule = recurrenceToRRule(master.recurrence, {
+      zone: master.start.zone?.startsWith('vtz:') ? 'UTC' : master.start.zone,
+      allDay: master.start.dateOnly || master.isAllDay,
+    });
   }
   if (!master.rrule) master.recurrence = undefined;
   return { kind: 'event', uid, master, overrides: [], calendar: cal, warnings: [], floatingZone: opts.floatingZone ?? 'UTC' };
@@ -1142,7 +1169,9 @@ export function createOverride(obj: CalendarObject, recurrenceId: CalDateTime, s
     component: comp,
   };
   // The copy starts from the master's state: only what differs from it gets written.
-  snapshots.set(ev, { ...fingerprint({ ...master, recurrenceId: undefined, rrule: undefined, recurrence: undefined, exdates: [], rdates: [] } as CalendarEvent, EVENT_GROUPS) });
+  snapshots.set(ev, {
+    ...fingerprint({ ...master, recurrenceId: undefined, rrule: undefined, recurrence: undefined, exdates: [], rdates: [] } as CalendarEvent, EVENT_GROUPS),
+  });
   const snap = snapshots.get(ev)!;
   snap.recurrence = JSON.stringify([undefined, undefined]);
   obj.overrides.push(ev);

@@ -78,7 +78,10 @@ function* patternInstances(obj: CalendarObject): Generator<RawInstance> {
   const zone = master.start.dateOnly ? undefined : master.start.zone;
   const toUtc = (local: string) => zonedToUtc(zone, local, fz);
   const rdates: RawInstance[] = master.rdates
-    .map((d) => ({ local: master.start.dateOnly ? d.local.slice(0, 10) : d.dateOnly ? `${d.local}${master.start.local.slice(10)}` : utcToZoned(zone, d.utc.getTime(), fz), utc: 0 }))
+    .map((d) => ({
+      local: master.start.dateOnly ? d.local.slice(0, 10) : d.dateOnly ? `${d.local}${master.start.local.slice(10)}` : utcToZoned(zone, d.utc.getTime(), fz),
+      utc: 0,
+    }))
     .map((r) => ({ ...r, utc: toUtc(r.local) }))
     .sort((a, b) => a.utc - b.utc);
   const seen = new Set<string>();
@@ -141,7 +144,13 @@ function buildOccurrence(obj: CalendarObject, raw: RawInstance, index: number, o
     end = { local, dateOnly: true, utc: new Date(zonedToUtc(undefined, local, fz)) };
   } else {
     const ms = raw.utc + (master.end.utc.getTime() - master.start.utc.getTime());
-    end = { local: utcToZoned(master.end.zone ?? master.start.zone, ms, fz), dateOnly: false, zone: master.end.zone ?? master.start.zone, tzid: master.end.tzid ?? master.start.tzid, utc: new Date(ms) };
+    end = {
+      local: utcToZoned(master.end.zone ?? master.start.zone, ms, fz),
+      dateOnly: false,
+      zone: master.end.zone ?? master.start.zone,
+      tzid: master.end.tzid ?? master.start.tzid,
+      utc: new Date(ms),
+    };
   }
   return { index, recurrenceId, start: recurrenceId, end, event: master };
 }
@@ -273,7 +282,9 @@ export function occurrenceByRecurrenceId(obj: CalendarObject, recurrenceId: CalD
   let i = 0;
   for (const raw of patternInstances(obj)) {
     i++;
-    const hit = obj.master.start.dateOnly ? raw.local.slice(0, 10) === (wantDate ?? utcToZoned(undefined, wantMs, obj.floatingZone).slice(0, 10)) : raw.utc === wantMs;
+    const hit = obj.master.start.dateOnly
+      ? raw.local.slice(0, 10) === (wantDate ?? utcToZoned(undefined, wantMs, obj.floatingZone).slice(0, 10))
+      : raw.utc === wantMs;
     if (hit) {
       const occ = buildOccurrence(obj, raw, i, overrides);
       return isDeleted(obj, raw, ex) ? { deleted: occ.recurrenceId } : { found: occ };
@@ -338,6 +349,7 @@ export function modifyOccurrence(obj: CalendarObject, occurrence: Occurrence): C
 export function recurrenceIdFromUtc(obj: CalendarObject, ms: number): CalDateTime {
   const m = obj.master;
   if (!m) throw new IcalError('The series has no master event.', obj.uid);
-  if (m.start.dateOnly) return calDateTime(utcToZoned(undefined, ms, obj.floatingZone).slice(0, 10), undefined, { dateOnly: true, floatingZone: obj.floatingZone });
+  if (m.start.dateOnly)
+    return calDateTime(utcToZoned(undefined, ms, obj.floatingZone).slice(0, 10), undefined, { dateOnly: true, floatingZone: obj.floatingZone });
   return { local: utcToZoned(m.start.zone, ms, obj.floatingZone), dateOnly: false, zone: m.start.zone, tzid: m.start.tzid, utc: new Date(ms) };
 }

@@ -39,9 +39,7 @@ export type RegenerationType = Extract<RecurrencePattern, { type: `${string}Rege
 
 /** Dates are local "YYYY-MM-DD" in the series' zone. */
 export type RecurrenceRange =
-  | { type: 'NoEnd'; startDate: string }
-  | { type: 'EndDate'; startDate: string; endDate: string }
-  | { type: 'Numbered'; startDate: string; count: number };
+  { type: 'NoEnd'; startDate: string } | { type: 'EndDate'; startDate: string; endDate: string } | { type: 'Numbered'; startDate: string; count: number };
 
 export interface Recurrence {
   pattern: RecurrencePattern;
@@ -118,9 +116,11 @@ export function validateRecurrence(r: Recurrence): void {
       break;
     case 'RelativeYearly':
     case 'RelativeMonthly':
-      if (p.type === 'RelativeYearly' && (!Number.isInteger(p.month) || p.month < 1 || p.month > 12)) throw new RecurrenceError('invalid', `Month ${p.month} does not exist.`);
+      if (p.type === 'RelativeYearly' && (!Number.isInteger(p.month) || p.month < 1 || p.month > 12))
+        throw new RecurrenceError('invalid', `Month ${p.month} does not exist.`);
       if (!(WEEK_INDEXES as readonly string[]).includes(p.index)) throw new RecurrenceError('invalid', `"${p.index}" is not a week index.`);
-      if (![...WEEKDAYS, 'Day', 'Weekday', 'WeekendDay'].includes(p.dayOfWeek)) throw new RecurrenceError('invalid', `"${p.dayOfWeek}" is not a day of the week.`);
+      if (![...WEEKDAYS, 'Day', 'Weekday', 'WeekendDay'].includes(p.dayOfWeek))
+        throw new RecurrenceError('invalid', `"${p.dayOfWeek}" is not a day of the week.`);
       break;
     default:
       break;
@@ -165,7 +165,10 @@ function untilOf(endDate: string, ctx: RRuleContext): string {
   if (ctx.allDay) return compact;
   if (!ctx.zone) return `${compact}T235959`;
   const ms = localToUtc(ctx.zone, `${endDate}T23:59:59`);
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** The RRULE value ("FREQ=…") for a recurrence. Validates first. */
@@ -209,7 +212,10 @@ export function recurrenceToRRule(r: Recurrence, ctx: RRuleContext = {}): string
 /** RRULE text → its parts (upper-case keys, raw values). */
 export function parseRRuleParts(rrule: string): Map<string, string> {
   const out = new Map<string, string>();
-  for (const kv of rrule.replace(/^RRULE:/i, '').trim().split(';')) {
+  for (const kv of rrule
+    .replace(/^RRULE:/i, '')
+    .trim()
+    .split(';')) {
     if (!kv) continue;
     const eq = kv.indexOf('=');
     if (eq < 1) throw new RecurrenceError('invalid', `"${kv}" in RRULE "${rrule}" is not NAME=VALUE.`);
@@ -275,7 +281,12 @@ export function rruleToRecurrence(rrule: string, dtstart: string, ctx: RRuleCont
   let pattern: RecurrencePattern;
   if (ctx.regeneration) {
     if (byDay || byMonthDay || byMonth || bySetPos) throw unsupported('a regenerating recurrence with BY… parts');
-    const type = ({ DAILY: 'DailyRegeneration', WEEKLY: 'WeeklyRegeneration', MONTHLY: 'MonthlyRegeneration', YEARLY: 'YearlyRegeneration' } as Record<string, RegenerationType>)[freq];
+    const type = (
+      { DAILY: 'DailyRegeneration', WEEKLY: 'WeeklyRegeneration', MONTHLY: 'MonthlyRegeneration', YEARLY: 'YearlyRegeneration' } as Record<
+        string,
+        RegenerationType
+      >
+    )[freq];
     if (!type) throw unsupported(`FREQ=${freq}`);
     pattern = { type, interval };
   } else {
@@ -339,7 +350,10 @@ export function rruleToRecurrence(rrule: string, dtstart: string, ctx: RRuleCont
         else {
           const days = byMonthDay ?? [start.day];
           if (days.length !== 1 || days[0] < 1 || bySetPos) throw unsupported(`BYMONTHDAY=${parts.get('BYMONTHDAY')}`);
-          pattern = interval === 1 ? { type: 'AbsoluteYearly', month: months[0], dayOfMonth: days[0] } : { type: 'AbsoluteMonthly', interval: interval * 12, dayOfMonth: days[0] };
+          pattern =
+            interval === 1
+              ? { type: 'AbsoluteYearly', month: months[0], dayOfMonth: days[0] }
+              : { type: 'AbsoluteMonthly', interval: interval * 12, dayOfMonth: days[0] };
         }
         break;
       }
@@ -455,7 +469,11 @@ export function impossibleRule(rrule: string, dtstart: string): string | undefin
   if (!parts.has('BYMONTHDAY') || parts.has('BYDAY') || parts.has('BYYEARDAY') || parts.has('BYWEEKNO')) return undefined;
   const days = parts.get('BYMONTHDAY')!.split(',').map(Number);
   if (days.some((d) => !Number.isInteger(d) || d < 0)) return undefined;
-  const months = parts.has('BYMONTH') ? parts.get('BYMONTH')!.split(',').map(Number) : freq === 'YEARLY' ? [parseLocal(dtstart).month] : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const months = parts.has('BYMONTH')
+    ? parts.get('BYMONTH')!.split(',').map(Number)
+    : freq === 'YEARLY'
+      ? [parseLocal(dtstart).month]
+      : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
   if (months.some((m) => days.some((d) => m >= 1 && m <= 12 && d <= daysInMonth(2000, m)))) return undefined;
   const names = months.filter((m) => m >= 1 && m <= 12).map((m) => MONTHS[m - 1]);
   return `RRULE "${rrule}" names no date that exists (day ${days.join(', ')} of ${names.join(', ') || 'no valid month'}).`;

@@ -31,8 +31,7 @@ export interface WindowsPeriod {
 }
 
 export type WindowsGroupTransition =
-  | { kind: 'recurringDay'; to: string; month: number; weekday: number; occurrence: number; timeOffset: number }
-  | { kind: 'transition'; to: string };
+  { kind: 'recurringDay'; to: string; month: number; weekday: number; occurrence: number; timeOffset: number } | { kind: 'transition'; to: string };
 
 export interface WindowsTransitionsGroup {
   id: string;
@@ -102,7 +101,12 @@ export function windowsDisplayName(windowsId: string): string {
     const zones = (WINDOWS_TO_IANA_MAP as readonly { windowsName: string; territory: string; iana: readonly string[] }[])
       .filter((e) => e.windowsName === windowsId && e.territory !== 'ZZ')
       .flatMap((e) => e.iana)
-      .filter((z) => !z.startsWith('Etc/') && z.includes('/') && !/^(US|Canada|Mexico|Brazil|Chile|Australia\/(?:ACT|NSW|North|South|West|Queensland|Victoria|Tasmania|Canberra|LHI|Yancowinna))\//.test(z));
+      .filter(
+        (z) =>
+          !z.startsWith('Etc/') &&
+          z.includes('/') &&
+          !/^(US|Canada|Mexico|Brazil|Chile|Australia\/(?:ACT|NSW|North|South|West|Queensland|Victoria|Tasmania|Canberra|LHI|Yancowinna))\//.test(z),
+      );
     const cities: string[] = [];
     for (const z of zones) {
       const city = z.split('/').pop()!.replace(/_/g, ' ');
@@ -174,7 +178,14 @@ function definitionFromEras(id: string, name: string, iana: string): TimeZoneDef
     } else {
       const std = period(y, 'Standard', era.stdOffset);
       const dst = period(y, 'Daylight', era.dst.offset);
-      const rule = (r: DayRule, to: string): WindowsGroupTransition => ({ kind: 'recurringDay', to, month: r.month, weekday: r.weekday, occurrence: r.occurrence, timeOffset: r.time });
+      const rule = (r: DayRule, to: string): WindowsGroupTransition => ({
+        kind: 'recurringDay',
+        to,
+        month: r.month,
+        weekday: r.weekday,
+        occurrence: r.occurrence,
+        timeOffset: r.time,
+      });
       const list = [rule(era.dst.start, dst), rule(era.dst.end, std)].sort((a, b) => (a as { month: number }).month - (b as { month: number }).month);
       groups.push({ id: gid, transitions: list });
     }
@@ -212,7 +223,10 @@ interface RuleSignature {
 function signatureOfZone(iana: string, year: number): RuleSignature {
   const seg = zoneYearRule(iana, year).segments.at(-1)!;
   if (!seg.dst) return { std: seg.stdOffset };
-  return { std: seg.stdOffset, dst: { offset: seg.dst.offset, start: dayRuleInstant(seg.dst.start, year, seg.stdOffset), end: dayRuleInstant(seg.dst.end, year, seg.dst.offset) } };
+  return {
+    std: seg.stdOffset,
+    dst: { offset: seg.dst.offset, start: dayRuleInstant(seg.dst.start, year, seg.stdOffset), end: dayRuleInstant(seg.dst.end, year, seg.dst.offset) },
+  };
 }
 
 function sameSignature(a: RuleSignature, b: RuleSignature): boolean {
@@ -231,7 +245,10 @@ function matchSignature(sig: RuleSignature, year: number, preferred?: string): s
  * its rules for `year` (the periods in force then, compared with every Windows zone's).
  * Throws TimeZoneError when neither fits.
  */
-export function zoneFromDefinition(def: { id?: string; name?: string; periods: WindowsPeriod[]; groups: WindowsTransitionsGroup[]; transitions: TimeZoneDefinition['transitions'] }, year = new Date().getUTCFullYear()): string {
+export function zoneFromDefinition(
+  def: { id?: string; name?: string; periods: WindowsPeriod[]; groups: WindowsTransitionsGroup[]; transitions: TimeZoneDefinition['transitions'] },
+  year = new Date().getUTCFullYear(),
+): string {
   if (def.id) {
     const byId = windowsToIana(def.id);
     if (byId) return byId;
@@ -273,7 +290,10 @@ export function zoneFromDefinition(def: { id?: string; name?: string; periods: W
   throw new TimeZoneError(label, `The time zone "${label}" is neither a known Windows time zone nor has rules that match one.`);
 }
 
-function groupInForce(def: { groups: WindowsTransitionsGroup[]; transitions: TimeZoneDefinition['transitions'] }, year: number): WindowsTransitionsGroup | undefined {
+function groupInForce(
+  def: { groups: WindowsTransitionsGroup[]; transitions: TimeZoneDefinition['transitions'] },
+  year: number,
+): WindowsTransitionsGroup | undefined {
   let gid = def.transitions[0]?.toGroup ?? def.groups[0]?.id;
   for (const t of def.transitions.slice(1)) {
     if (t.dateTime && Number(t.dateTime.slice(0, 4)) <= year) gid = t.toGroup;
@@ -295,8 +315,16 @@ export function zoneFromLegacy(lt: LegacyTimeZone, year = new Date().getUTCFullY
       std,
       dst: {
         offset: dstOff,
-        start: dayRuleInstant({ month: lt.daylight.month, weekday: lt.daylight.weekday, occurrence: lt.daylight.occurrence, time: lt.daylight.time }, year, std),
-        end: dayRuleInstant({ month: lt.standard.month, weekday: lt.standard.weekday, occurrence: lt.standard.occurrence, time: lt.standard.time }, year, dstOff),
+        start: dayRuleInstant(
+          { month: lt.daylight.month, weekday: lt.daylight.weekday, occurrence: lt.daylight.occurrence, time: lt.daylight.time },
+          year,
+          std,
+        ),
+        end: dayRuleInstant(
+          { month: lt.standard.month, weekday: lt.standard.weekday, occurrence: lt.standard.occurrence, time: lt.standard.time },
+          year,
+          dstOff,
+        ),
       },
     };
   }

@@ -59,7 +59,14 @@ export function localAsUtcMs(f: LocalFields): number {
 
 export function fieldsFromUtcMs(ms: number): LocalFields {
   const d = new Date(ms);
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+  };
 }
 
 export function daysInMonth(year: number, month: number): number {
@@ -158,7 +165,14 @@ function closestWindowsZone(iana: string): string | undefined {
   const year = new Date().getUTCFullYear();
   const sig = (z: string) =>
     [year, year + 1]
-      .map((y) => JSON.stringify(zoneYearRule(z, y).segments.map((s) => [s.stdOffset, s.dst && [s.dst.offset, dayRuleInstant(s.dst.start, y, s.stdOffset), dayRuleInstant(s.dst.end, y, s.dst.offset)]])))
+      .map((y) =>
+        JSON.stringify(
+          zoneYearRule(z, y).segments.map((s) => [
+            s.stdOffset,
+            s.dst && [s.dst.offset, dayRuleInstant(s.dst.start, y, s.stdOffset), dayRuleInstant(s.dst.end, y, s.dst.offset)],
+          ]),
+        ),
+      )
       .join('|');
   const want = sig(iana);
   return windowsZoneRepresentatives().find((r) => sig(r.iana) === want)?.windowsId;
@@ -190,7 +204,10 @@ export function resolveTzid(tzid: string): string | undefined {
   }
   const display = /^\((?:UTC|GMT)\s*([+-]\d{1,2}[:.]\d{2})?\)\s*(.+)$/i.exec(t);
   if (display) {
-    const cities = display[2].split(/[,/;]| and /).map((c) => c.trim().replace(/\s+/g, '_')).filter(Boolean);
+    const cities = display[2]
+      .split(/[,/;]| and /)
+      .map((c) => c.trim().replace(/\s+/g, '_'))
+      .filter(Boolean);
     const zones = Intl.supportedValuesOf('timeZone');
     for (const city of cities) {
       const hit = zones.find((z) => z.split('/').pop()!.toLowerCase() === city.toLowerCase());
@@ -230,7 +247,11 @@ export function utcToLocalFields(zone: string, utcMs: number): LocalFields {
   const m = FORMAT_RE.exec(s);
   if (!m) {
     // Fallback for unusual ICU output.
-    const parts = Object.fromEntries(formatter(zone).formatToParts(utcMs).map((p) => [p.type, p.value]));
+    const parts = Object.fromEntries(
+      formatter(zone)
+        .formatToParts(utcMs)
+        .map((p) => [p.type, p.value]),
+    );
     return { year: +parts.year, month: +parts.month, day: +parts.day, hour: +parts.hour % 24, minute: +parts.minute, second: +parts.second };
   }
   return { year: +m[3], month: +m[1], day: +m[2], hour: +m[4] % 24, minute: +m[5], second: +m[6] };
@@ -482,7 +503,9 @@ function tzName(zone: string, utcMs: number): string | undefined {
   let fallback: string | undefined;
   for (const locale of ['en-US', 'en-GB', 'en-AU', 'en-IN', 'en-NZ']) {
     try {
-      const name = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' }).formatToParts(utcMs).find((p) => p.type === 'timeZoneName')?.value;
+      const name = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' })
+        .formatToParts(utcMs)
+        .find((p) => p.type === 'timeZoneName')?.value;
       if (name && !/^(GMT|UTC)[+-]/.test(name)) return name;
       fallback ??= name;
     } catch {
@@ -537,11 +560,32 @@ export function vtimezoneFor(zone: string, opts: { tzid?: string; fromYear?: num
     const firstDst = ruleStartLocal(era.dst.start, era.firstYear);
     const firstStd = ruleStartLocal(era.dst.end, era.firstYear);
     const until = (rule: DayRule, before: number) =>
-      open ? undefined : new Date(dayRuleInstant(rule, last, before)).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+      open
+        ? undefined
+        : new Date(dayRuleInstant(rule, last, before))
+            .toISOString()
+            .replace(/[-:]/g, '')
+            .replace(/\.\d{3}/, '');
     const dstUntil = until(era.dst.start, era.stdOffset);
     const stdUntil = until(era.dst.end, era.dst.offset);
-    addObservance(vtz, 'daylight', firstDst, era.stdOffset, era.dst.offset, tzName(zone, dayRuleInstant(era.dst.start, era.firstYear, era.stdOffset) + 3600_000), rrulePart(era.dst.start) + (dstUntil ? `;UNTIL=${dstUntil}` : ''));
-    addObservance(vtz, 'standard', firstStd, era.dst.offset, era.stdOffset, tzName(zone, dayRuleInstant(era.dst.end, era.firstYear, era.dst.offset) + 3600_000), rrulePart(era.dst.end) + (stdUntil ? `;UNTIL=${stdUntil}` : ''));
+    addObservance(
+      vtz,
+      'daylight',
+      firstDst,
+      era.stdOffset,
+      era.dst.offset,
+      tzName(zone, dayRuleInstant(era.dst.start, era.firstYear, era.stdOffset) + 3600_000),
+      rrulePart(era.dst.start) + (dstUntil ? `;UNTIL=${dstUntil}` : ''),
+    );
+    addObservance(
+      vtz,
+      'standard',
+      firstStd,
+      era.dst.offset,
+      era.stdOffset,
+      tzName(zone, dayRuleInstant(era.dst.end, era.firstYear, era.dst.offset) + 3600_000),
+      rrulePart(era.dst.end) + (stdUntil ? `;UNTIL=${stdUntil}` : ''),
+    );
     // Where the year starts in daylight time (southern hemisphere) the offset at the era's end is daylight.
     prevOffset = era.dst.start.month > era.dst.end.month ? era.dst.offset : era.stdOffset;
   });

@@ -20,6 +20,7 @@ import { GetAttachment } from './operations/GetAttachment.js';
 import { GetEvents } from './operations/GetEvents.js';
 import { GetFolder } from './operations/GetFolder.js';
 import { GetItem } from './operations/GetItem.js';
+import { GetServerTimeZones } from './operations/GetServerTimeZones.js';
 import { GetStreamingEvents } from './operations/GetStreamingEvents.js';
 import { MarkAllItemsAsRead } from './operations/MarkAllItemsAsRead.js';
 import { MarkAsJunk } from './operations/MarkAsJunk.js';
@@ -54,6 +55,7 @@ const OPERATIONS: readonly Operation[] = [
   GetEvents,
   GetFolder,
   GetItem,
+  GetServerTimeZones,
   GetStreamingEvents,
   MarkAllItemsAsRead,
   MarkAsJunk,

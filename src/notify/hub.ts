@@ -31,6 +31,9 @@ import { SubQueue } from './queue.js';
 import { StreamSession, type StreamLimits } from './stream.js';
 import { eventEndpoint } from './endpoint.js';
 
+/** A stream opening checks for events Dovecot's POSTs missed at most this often per user. */
+const HEAL_CHECK_MS = 10_000;
+
 export interface HubOptions {
   stateSecret: Buffer;
   log: Logger;
@@ -274,6 +277,8 @@ export class UserChannel {
   private watcher?: MailWatcher;
   private chain: Promise<void> = Promise.resolve();
   private diffQueued = false;
+  /** When a stream's request last checked the baseline against the backend (Dovecot push). */
+  private lastCheck = Date.now();
   private closeTimer?: NodeJS.Timeout;
   private closed = false;
 
@@ -337,9 +342,10 @@ export class UserChannel {
         }
         return q;
       });
-      if (known && this.hub.mode === 'dovecot') {
-        // A free check on the request's own session: anything Dovecot's POSTs missed.
-        await this.diffWith(store);
+      if (known && this.hub.mode === 'dovecot' && Date.now() - this.lastCheck > HEAL_CHECK_MS) {
+        // A nearly free check, on the request's own session and listing: anything Dovecot's POSTs missed.
+        this.lastCheck = Date.now();
+        await this.diffWith(store, tree);
       }
       this.adopt(tree);
       this.startSource();
@@ -468,10 +474,13 @@ export class UserChannel {
     });
   }
 
-  /** Must run inside serial(). */
-  private async diffWith(store: MailStore): Promise<void> {
-    await freshen(store);
-    const tree = await FolderTree.load(store);
+  /** Must run inside serial(). `listed`: a fresh listing of `store` the caller has already. */
+  private async diffWith(store: MailStore, listed?: FolderTree): Promise<void> {
+    let tree = listed;
+    if (!tree) {
+      await freshen(store);
+      tree = await FolderTree.load(store);
+    }
     const scope = this.scope();
     const steps = await diffFolders(store, tree, [...this.baseline.values()], scope);
     const events: NotifyEvent[] = [];

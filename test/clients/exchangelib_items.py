@@ -529,7 +529,7 @@ def main():
         finally:
             # whatever save() says: what is in Drafts now?
             with Imap() as m:
-                ctx["drafts_after_edit"] = [s for _, _, s, _ in m.all_messages("Drafts") if TAG in s]
+                ctx["drafts_after_edit"] = [s for _, _, s, _ in m.all_messages("Drafts") if TAG in s and "draft Gr" in s]
         got = a.drafts.get(id=d.id)
         check(got.subject == f"{TAG} draft Grüße (v2)", f"subject after edit {got.subject!r}")
         check("<i>Fassung</i>" in got.body, f"body after edit {got.body!r}")

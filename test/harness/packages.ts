@@ -15,6 +15,9 @@ export const BACKEND_PACKAGES: readonly string[] = Object.freeze([
   'python3-exchangelib',
   'apache2-utils',
   'vdirsyncer',
+  'python3-caldav',
+  'davmail-server',
+  'default-jre-headless',
 ]);
 
 /** Returns the subset of `names` that dpkg does not report as installed ("ii"). */

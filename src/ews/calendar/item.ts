@@ -6,7 +6,6 @@ import { x, type Xml, type XmlChild } from '../../soap/xml.js';
 import { renderExtendedProperty, type PropertyPath } from '../properties/path.js';
 import type { ItemShape } from '../items/shape.js';
 import { deletedOccurrences, modifiedOccurrences, seriesBounds, type Occurrence } from '../../convert/recurrence-expand.js';
-import { windowsZoneIds } from '../../convert/timezones-windows.js';
 import { ianaToWindows } from '../../convert/timezones.js';
 import type { Attendee, CalendarEvent } from '../../convert/ical.js';
 import { EXTENDED_BEFORE, ITEM_PROPERTIES, bool, isOrganizer, isoUtc, mailbox, myResponseType, type ViewProperty } from './common.js';
@@ -437,9 +436,4 @@ export function calendarPropertyValue(view: AnyCalendarView, p: PropertyPath, rc
 /** Whether reading items for this shape needs the objects' data (IdOnly without properties does not). */
 export function shapeNeedsData(shape: ItemShape): boolean {
   return shape.base !== 'IdOnly' || shape.includeMimeContent || shape.additional.length > 0;
-}
-
-/** Every Windows zone id served (for a quick check of StartTimeZoneId values). */
-export function knownWindowsZones(): string[] {
-  return windowsZoneIds();
 }

@@ -100,7 +100,7 @@ export function renderTimeZoneDefinition(def: TimeZoneDefinition, full = true, e
 }
 
 /** The definition of the zone an event lives in (IANA, "UTC", or a calendar's own "vtz:" zone). */
-export function definitionForZone(zone: string | undefined, fallbackIana: string, atMs = Date.now()): TimeZoneDefinition {
+export function definitionForZone(zone: string | undefined, fallbackIana: string): TimeZoneDefinition {
   const z = zone ?? fallbackIana;
   if (z.startsWith('vtz:')) {
     // A zone only the calendar defines: a fixed-offset definition at the event's time.
@@ -113,7 +113,6 @@ export function definitionForZone(zone: string | undefined, fallbackIana: string
       transitions: [{ toGroup: '0' }],
     };
   }
-  void atMs;
   return timeZoneDefinitionForIana(z);
 }
 

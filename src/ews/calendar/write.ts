@@ -489,6 +489,9 @@ interface PendingTimes {
   endZone?: string;
   /** null: delete the recurrence */
   recurrence?: Recurrence | null;
+  /** ReminderIsSet and ReminderMinutesBeforeStart, applied together whatever their order. */
+  reminderSet?: boolean;
+  reminderMinutes?: number;
 }
 
 const FIVE_YEARS_MS = 5 * 366 * 86_400_000;
@@ -537,16 +540,11 @@ function applyEventField(e: CalendarEvent, c: Change, pending: PendingTimes, out
     case 'item:MimeContent':
       throw new EwsError('ErrorInvalidPropertySet', 'MimeContent of a calendar item can only be given when creating it.');
     case 'item:ReminderIsSet':
-      if (c.op === 'delete') e.reminderMinutes = undefined;
-      else e.reminderMinutes = boolValue(el!, uri) ? (e.reminderMinutes ?? 15) : undefined;
+      pending.reminderSet = c.op === 'delete' ? false : boolValue(el!, uri);
       return;
     case 'item:ReminderMinutesBeforeStart':
-      if (c.op === 'delete') e.reminderMinutes = undefined;
-      else {
-        const n = intValue(el!, uri, -2_629_800, 2_629_800);
-        // Exchange keeps the minutes even when the reminder is off; so do we only when it is on.
-        if (e.reminderMinutes !== undefined || isCreate) e.reminderMinutes = n;
-      }
+      if (c.op === 'delete') pending.reminderSet = false;
+      else pending.reminderMinutes = intValue(el!, uri, -2_629_800, 2_629_800);
       return;
     case 'calendar:UID':
       if (c.op === 'delete') throw deleteRefused(uri);
@@ -605,7 +603,19 @@ function zoneForEvent(e: CalendarEvent | undefined, pending: PendingTimes, ctx: 
 }
 
 /** Applies pending Start/End/IsAllDayEvent/zones/Recurrence together, with Exchange's checks. */
+/**
+ * The reminder is the first display/audio VALARM: ReminderIsSet=false removes it; minutes alone
+ * change an existing one (Exchange keeps minutes of a reminder that is off; iCalendar has nowhere
+ * to keep them); ReminderIsSet=true without minutes keeps the old ones, else 15.
+ */
+function applyReminder(e: CalendarEvent, pending: PendingTimes): void {
+  if (pending.reminderSet === false) e.reminderMinutes = undefined;
+  else if (pending.reminderSet === true) e.reminderMinutes = pending.reminderMinutes ?? e.reminderMinutes ?? 15;
+  else if (pending.reminderMinutes !== undefined && e.reminderMinutes !== undefined) e.reminderMinutes = pending.reminderMinutes;
+}
+
 function applyTimes(obj: CalendarObject, e: CalendarEvent, pending: PendingTimes, ctx: CalendarWriteContext, isCreate: boolean): void {
+  applyReminder(e, pending);
   const touched = pending.start || pending.end || pending.allDay !== undefined || pending.startZone || pending.endZone || pending.recurrence !== undefined;
   if (!touched && !isCreate) return;
   if (isCreate && (!pending.start || !pending.end)) {
@@ -707,10 +717,6 @@ function alignToPattern(e: CalendarEvent, r: Recurrence, obj: CalendarObject): v
   e.end = shift(e.end);
 }
 
-function finishOutcome(out: WriteOutcome): WriteOutcome {
-  return out;
-}
-
 /**
  * A new calendar item from CreateItem's t:CalendarItem: MimeContent (iCalendar) when given,
  * with the other fields applied on top; else from the fields.
@@ -734,7 +740,7 @@ export function createCalendarItem(item: Element, ctx: CalendarWriteContext): { 
     obj.method = undefined;
     for (const c of changes) if (c !== mime) applyEventField(obj.master, c, pending, out, ctx, false);
     applyTimes(obj, obj.master, pending, ctx, false);
-    return { object: obj, ...finishOutcome(out) };
+    return { object: obj, ...out };
   }
   // Fields: collect times first (they may come in any order), then build.
   const placeholder = calDateTime('2000-01-01T00:00:00', 'UTC');
@@ -744,7 +750,7 @@ export function createCalendarItem(item: Element, ctx: CalendarWriteContext): { 
   for (const c of changes) applyEventField(e, c, pending, out, ctx, true);
   applyTimes(obj, e, pending, ctx, true);
   if (e.attendees.length && !e.organizer) e.organizer = { email: ctx.user.email, name: ctx.user.name };
-  return { object: obj, ...finishOutcome(out) };
+  return { object: obj, ...out };
 }
 
 /**
@@ -769,7 +775,7 @@ function taskDate(ms: number, zone: string): CalDateTime {
 
 const TASK_STATUSES: readonly TaskStatus[] = ['NotStarted', 'InProgress', 'Completed', 'WaitingOnOthers', 'Deferred'];
 
-function applyTaskField(t: Task, c: Change, out: WriteOutcome, ctx: CalendarWriteContext, isCreate: boolean): void {
+function applyTaskField(t: Task, c: Change, out: WriteOutcome, ctx: CalendarWriteContext): void {
   if (c.path.kind === 'extended') return applyExtended(t, c.path, c.op, c.value, out, ctx);
   if (c.path.kind === 'indexed') throw new EwsError('ErrorInvalidPropertyForOperation', `${c.path.uri} does not apply to tasks.`);
   const uri = c.path.uri;
@@ -860,7 +866,6 @@ function applyTaskField(t: Task, c: Change, out: WriteOutcome, ctx: CalendarWrit
         if (err instanceof RecurrenceError) throw new EwsError('ErrorCalendarInvalidRecurrence', err.message);
         throw err;
       }
-      void isCreate;
       return;
     }
     default:
@@ -890,7 +895,7 @@ export function createTask(item: Element, ctx: CalendarWriteContext): { object: 
     }
     if (obj.kind !== 'todo' || !obj.task) throw new EwsError('ErrorMimeContentConversionFailed', 'MimeContent holds no VTODO.');
   } else obj = createTaskObject({}, { floatingZone: ctx.timeZone });
-  for (const c of changes) if (c !== mime) applyTaskField(obj.task!, c, out, ctx, true);
+  for (const c of changes) if (c !== mime) applyTaskField(obj.task!, c, out, ctx);
   checkTask(obj.task!);
   return { object: obj, ...out };
 }
@@ -900,7 +905,7 @@ export function updateTask(obj: CalendarObject, updates: Element | Change[], ctx
   if (!obj.task) throw new EwsError('ErrorItemNotFound', 'The object holds no task.');
   const changes = Array.isArray(updates) ? updates : parseItemChanges(updates);
   const out: WriteOutcome = { changed: new Set(), significant: false };
-  for (const c of changes) applyTaskField(obj.task, c, out, ctx, false);
+  for (const c of changes) applyTaskField(obj.task, c, out, ctx);
   checkTask(obj.task);
   return out;
 }

@@ -9,6 +9,7 @@ import type { AuthenticatedUser } from '../operation.js';
 import type { PropertyPath } from '../properties/path.js';
 import { valueElement } from './flag-updates.js';
 import { messageInputOf } from './message-input.js';
+import { STABLE_ID_HEADER } from './request.js';
 
 export function composeInputOf(m: ParsedMessage): ComposeInput {
   const headerSkip = new Set(['from', 'sender', 'to', 'cc', 'bcc', 'reply-to', 'subject', 'date', 'message-id', 'in-reply-to', 'references', 'mime-version', 'content-type', 'content-transfer-encoding', 'importance', 'x-priority', 'priority', 'sensitivity', 'keywords', 'disposition-notification-to', 'return-receipt-to']);
@@ -35,6 +36,12 @@ export function composeInputOf(m: ParsedMessage): ComposeInput {
     attachments: m.attachments.filter((a) => !a.isMessage).map((a) => ({ name: a.name, contentType: a.contentType, content: a.content, contentId: a.contentId, isInline: a.isInline })),
     itemAttachments: m.attachments.filter((a) => a.isMessage).map((a) => ({ raw: a.content })),
   };
+}
+
+/** Marks the rebuilt message with the id clients know it by, unless an earlier rewrite already did. */
+export function withStableId(input: ComposeInput, id: string): ComposeInput {
+  if (input.extraHeaders.some((h) => h.name.toLowerCase() === STABLE_ID_HEADER.toLowerCase())) return input;
+  return { ...input, extraHeaders: [...input.extraHeaders, { name: STABLE_ID_HEADER, value: id }] };
 }
 
 type Field = 'subject' | 'body' | 'to' | 'cc' | 'bcc' | 'from' | 'sender' | 'replyTo' | 'importance' | 'sensitivity' | 'isReadReceiptRequested' | 'isDeliveryReceiptRequested' | 'inReplyTo' | 'references';

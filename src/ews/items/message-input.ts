@@ -29,6 +29,7 @@ export function messageInputOf(item: Element, user: AuthenticatedUser): ComposeI
   const sensitivity = t('Sensitivity');
   const attachments: ComposeInput['attachments'] = [];
   const itemAttachments: ComposeInput['itemAttachments'] = [];
+  const pendingItems: PendingItem[] = [];
   for (const a of elementChildren(child(item, NS.types, 'Attachments') ?? item).filter((c) => c.localName === 'FileAttachment' || c.localName === 'ItemAttachment')) {
     const name = textOf(child(a, NS.types, 'Name'))?.trim() || 'attachment';
     if (a.localName === 'FileAttachment') {
@@ -40,10 +41,11 @@ export function messageInputOf(item: Element, user: AuthenticatedUser): ComposeI
         isInline: xsBool(textOf(child(a, NS.types, 'IsInline'))) === true,
       });
     } else {
-      const inner = elementChildren(a).find((c) => child(c, NS.types, 'MimeContent'));
+      const inner = elementChildren(a).find((c) => ['Message', 'Item', 'PostItem'].includes(c.localName ?? ''));
       const mime = textOf(child(inner, NS.types, 'MimeContent'));
-      if (!mime) throw new EwsError('ErrorInvalidPropertySet', 'An ItemAttachment needs the attached item as MimeContent here.');
-      itemAttachments.push({ raw: Buffer.from(mime.replace(/\s+/g, ''), 'base64') });
+      if (mime) itemAttachments.push({ raw: Buffer.from(mime.replace(/\s+/g, ''), 'base64'), name });
+      else if (inner) pendingItems.push({ element: inner, name, index: itemAttachments.push({ raw: Buffer.alloc(0), name }) - 1 });
+      else throw new EwsError('ErrorInvalidPropertySet', 'An ItemAttachment needs the attached item.');
     }
   }
   return {
@@ -66,9 +68,26 @@ export function messageInputOf(item: Element, user: AuthenticatedUser): ComposeI
     extraHeaders: [],
     attachments,
     itemAttachments,
-  };
+    [PENDING]: pendingItems,
+  } as ComposeInput;
 }
 
+interface PendingItem {
+  element: Element;
+  name: string;
+  index: number;
+}
+
+/** Item attachments given as properties (exchangelib) are composed before the message that holds them. */
+const PENDING = Symbol('pending item attachments');
+
 export async function composeFromItem(item: Element, user: AuthenticatedUser): Promise<Buffer> {
-  return composeMessage(messageInputOf(item, user));
+  return composeMessage(await completeInput(messageInputOf(item, user), user));
+}
+
+/** Composes the item attachments that came as properties; every other input passes through. */
+export async function completeInput(input: ComposeInput, user: AuthenticatedUser): Promise<ComposeInput> {
+  const pending = (input as unknown as Record<symbol, PendingItem[] | undefined>)[PENDING] ?? [];
+  for (const p of pending) input.itemAttachments[p.index] = { raw: await composeFromItem(p.element, user), name: p.name };
+  return input;
 }

@@ -3,6 +3,7 @@ import { attr, elementChildren, type Element } from '../../soap/xml.js';
 import { EwsError, invalidIdMalformed, schemaViolation } from '../errors.js';
 import type { EwsFolder, FolderTree } from '../folders/tree.js';
 import { decodeItemId, type MailItemRef } from './item-id.js';
+import type { RequestContext } from '../operation.js';
 
 export interface ItemIdInput {
   id: string;
@@ -21,6 +22,35 @@ export function parseItemIds(container: Element | undefined, what: string): Item
 /** True when any id is not a mail item id (a DAV item, or something malformed that the tree must judge). */
 export function itemInputsNeedDav(ids: ItemIdInput[]): boolean {
   return ids.some((i) => !decodeItemId(i.id));
+}
+
+/**
+ * IMAP messages are immutable: a content change stores a new message (new UID). It carries
+ * the client's ItemId in this header, so the id a client holds keeps working, as on Exchange.
+ */
+export const STABLE_ID_HEADER = 'X-Ewsgate-Item-Id';
+
+/** The UID a mail item id names now: its own, or the rewritten copy that carries the id. */
+export async function currentUid(ctx: RequestContext, folder: EwsFolder, ref: MailItemRef, id: string): Promise<number | undefined> {
+  const path = folder.mail!.path;
+  const { messages } = await ctx.mailbox.mail.fetchMessages(path, [ref.uid], {});
+  if (messages.length) return ref.uid;
+  const { uids } = await ctx.mailbox.mail.searchMessages(path, { header: { [STABLE_ID_HEADER]: id } });
+  return uids.length ? uids[uids.length - 1] : undefined;
+}
+
+/** Points every entry of the batches at its message's current UID (see STABLE_ID_HEADER). */
+export async function relocate(ctx: RequestContext, batches: { folder: EwsFolder; entries: { item: ResolvedItem; index: number }[] }[], ids: ItemIdInput[]): Promise<void> {
+  for (const { folder, entries } of batches) {
+    const path = folder.mail!.path;
+    const { messages } = await ctx.mailbox.mail.fetchMessages(path, entries.map((e) => e.item.ref.uid), {});
+    const present = new Set(messages.map((m) => m.uid));
+    for (const e of entries) {
+      if (present.has(e.item.ref.uid)) continue;
+      const { uids } = await ctx.mailbox.mail.searchMessages(path, { header: { [STABLE_ID_HEADER]: ids[e.index].id } });
+      if (uids.length) e.item = { ...e.item, ref: { ...e.item.ref, uid: uids[uids.length - 1] } };
+    }
+  }
 }
 
 export const itemNotFound = () => new EwsError('ErrorItemNotFound', 'The specified object was not found in the store.');

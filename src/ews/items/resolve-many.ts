@@ -1,7 +1,8 @@
 // Resolving a list of item ids into per-folder UID batches, keeping request order.
 import { asEwsError, EwsError } from '../errors.js';
 import type { EwsFolder, FolderTree } from '../folders/tree.js';
-import { groupByFolder, resolveItem, type ItemIdInput, type ResolvedItem } from './request.js';
+import { groupByFolder, relocate, resolveItem, type ItemIdInput, type ResolvedItem } from './request.js';
+import type { RequestContext } from '../operation.js';
 import { resolveDavItem, type ResolvedDavItem } from '../dav/resolve.js';
 
 export interface Batch {
@@ -11,6 +12,13 @@ export interface Batch {
 
 export interface DavEntry extends ResolvedDavItem {
   index: number;
+}
+
+/** resolveItems, then each mail item pointed at its current UID (content changes store new copies). */
+export async function resolveItemsNow(ctx: RequestContext, tree: FolderTree, ids: ItemIdInput[]) {
+  const r = resolveItems(tree, ids);
+  await relocate(ctx, r.batches, ids);
+  return r;
 }
 
 /** Per-id errors for ids that do not resolve, one batch per mail folder, and the DAV items apart. */

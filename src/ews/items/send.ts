@@ -7,7 +7,7 @@ import { SubmissionError } from '../../ports/submission.js';
 import { EwsError } from '../errors.js';
 import type { RequestContext } from '../operation.js';
 import type { EwsFolder, FolderTree } from '../folders/tree.js';
-import { encodeItemId } from './item-id.js';
+import { changeKeyOf, encodeItemId } from './item-id.js';
 import { prepareOutgoing } from './outgoing.js';
 
 /** APPENDs a message; answers its new id where the backend tells (UIDPLUS). */
@@ -16,7 +16,9 @@ export async function appendMessage(ctx: RequestContext, folder: EwsFolder, raw:
   const res = await ctx.mailbox.mail.appendMessage(folder.mail.path, raw, flags, date);
   if (!res.uid || !res.uidValidity) return undefined;
   const ref = folder.ref.kind === 'mail' ? folder.ref : { kind: 'mail' as const, path: folder.mail.path };
-  return { id: encodeItemId({ folder: ref, uidValidity: res.uidValidity, uid: res.uid }), changeKey: 'CQAAAA==' };
+  // The ChangeKey must be the one GetItem will give (NeverOverwrite right after a save must work).
+  const { messages } = await ctx.mailbox.mail.fetchMessages(folder.mail.path, [res.uid], { flags: true });
+  return { id: encodeItemId({ folder: ref, uidValidity: res.uidValidity, uid: res.uid }), changeKey: changeKeyOf(messages[0]?.modseq, res.uid) };
 }
 
 /** APPENDs a message and answers its t:ItemId element. */

@@ -5,9 +5,9 @@ import type { RequestContext } from '../operation.js';
 import { asEwsError, EwsError } from '../errors.js';
 import { ok, respond, type ItemResult } from '../operation.js';
 import { folderInputsNeedDav, loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
-import { encodeItemId } from './item-id.js';
+import { changeKeyOf, encodeItemId } from './item-id.js';
 import { itemInputsNeedDav, itemNotFound, parseItemIds } from './request.js';
-import { resolveItems } from './resolve-many.js';
+import { resolveItemsNow } from './resolve-many.js';
 import { itemElementOf, transferDavItem } from '../dav/items.js';
 
 export async function transferItems(op: 'MoveItem' | 'CopyItem', req: Element, ctx: RequestContext) {
@@ -17,7 +17,7 @@ export async function transferItems(op: 'MoveItem' | 'CopyItem', req: Element, c
   const store = ctx.mailbox.mail;
   const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) || folderInputsNeedDav([target]) });
   const dest = tree.resolve(target, ownAddresses(ctx));
-  const { errors, batches, dav } = resolveItems(tree, ids);
+  const { errors, batches, dav } = await resolveItemsNow(ctx, tree, ids);
   const results: ItemResult[] = errors.map((e) => e ?? itemNotFound());
   for (const d of dav) {
     try {
@@ -42,13 +42,15 @@ export async function transferItems(op: 'MoveItem' | 'CopyItem', req: Element, c
     try {
       const uids = entries.map((e) => e.item.ref.uid);
       const map = op === 'MoveItem' ? await store.moveMessages(path, uids, dest.mail.path) : await store.copyMessages(path, uids, dest.mail.path);
+      const fresh = map.size ? (await store.fetchMessages(dest.mail.path, [...map.values()], { flags: true })).messages : [];
+      const keyOf = new Map(fresh.map((m) => [m.uid, changeKeyOf(m.modseq, m.uid)]));
       for (const { item, index } of entries) {
         const newUid = map.get(item.ref.uid);
         if (newUid === undefined && map.size > 0) {
           results[index] = itemNotFound();
           continue;
         }
-        const idXml = newUid !== undefined && returnNewIds ? x('t:ItemId', { Id: encodeItemId({ folder: destRef, uidValidity: destStatus.uidValidity, uid: newUid }), ChangeKey: 'CQAAAA==' }) : undefined;
+        const idXml = newUid !== undefined && returnNewIds ? x('t:ItemId', { Id: encodeItemId({ folder: destRef, uidValidity: destStatus.uidValidity, uid: newUid }), ChangeKey: keyOf.get(newUid) ?? 'CQAAAA==' }) : undefined;
         results[index] = ok(x('m:Items', null, idXml ? x('t:Message', null, idXml) : undefined));
       }
     } catch (e) {

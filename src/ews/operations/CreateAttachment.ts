@@ -9,9 +9,9 @@ import { ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { encodeAttachmentId } from '../items/attachment-id.js';
 import { decodeItemId } from '../items/item-id.js';
-import { composeInputOf } from '../items/message-edit.js';
-import { messageInputOf } from '../items/message-input.js';
-import { itemNotFound, resolveItem } from '../items/request.js';
+import { composeInputOf, withStableId } from '../items/message-edit.js';
+import { completeInput, messageInputOf } from '../items/message-input.js';
+import { currentUid, itemNotFound, resolveItem } from '../items/request.js';
 import { appendMessage } from '../items/send.js';
 
 export const CreateAttachment: Operation = {
@@ -28,13 +28,17 @@ export const CreateAttachment: Operation = {
     );
     const tree = await loadTree(ctx, { dav: false });
     try {
-      const { ref, folder } = resolveItem(tree, { id: parentId });
+      const resolved = resolveItem(tree, { id: parentId });
+      const folder = resolved.folder;
+      const uid = await currentUid(ctx, folder, resolved.ref, parentId);
+      if (uid === undefined) throw itemNotFound();
+      const ref = { ...resolved.ref, uid };
       const { messages } = await ctx.mailbox.mail.fetchMessages(folder.mail!.path, [ref.uid], { source: true, flags: true });
       const current = messages[0];
       if (!current?.source) throw itemNotFound();
-      const input = composeInputOf(await readMessage(current.source, { smime: 'transparent' }));
+      const input = withStableId(composeInputOf(await readMessage(current.source, { smime: 'transparent' })), parentId);
       // The new attachments, read with the same code that reads CreateItem's.
-      const added = messageInputOf(wrapForInput(adds), ctx.user);
+      const added = await completeInput(messageInputOf(wrapForInput(adds), ctx.user), ctx.user);
       const oldFiles = input.attachments.length;
       const oldItems = input.itemAttachments.length;
       input.attachments.push(...added.attachments);
@@ -64,7 +68,7 @@ export const CreateAttachment: Operation = {
             x(
               a.localName === 'ItemAttachment' ? 't:ItemAttachment' : 't:FileAttachment',
               null,
-              x('t:AttachmentId', { Id: encodeAttachmentId(newRef, part?.id ?? ''), RootItemId: newId.id, RootItemChangeKey: newId.changeKey }),
+              x('t:AttachmentId', { Id: encodeAttachmentId(newRef, part?.id ?? ''), RootItemId: parentId, RootItemChangeKey: newId.changeKey }),
             ),
           ),
         );

@@ -8,7 +8,10 @@ import { createDavItem, itemElementOf } from '../dav/items.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
 import { composeFromItem } from '../items/message-input.js';
-import { appendTo, sendMessage } from '../items/send.js';
+import { appendMessage, appendTo, sendMessage } from '../items/send.js';
+import { readMessage } from '../../convert/message-properties.js';
+import { decodeItemId } from '../items/item-id.js';
+import { encodeAttachmentId } from '../items/attachment-id.js';
 import { buildResponse, isResponseObject } from '../items/response-objects.js';
 import { parsePropertyPath } from '../properties/path.js';
 import { applyExtendedFlag, flagChanges, type FlagEdit } from '../items/flag-updates.js';
@@ -68,8 +71,11 @@ export const CreateItem: Operation = {
       if (disposition === 'SaveOnly') {
         const folder = saved ?? tree.distinguishedFolder('drafts')!;
         const draftFlags = flags.explicit ? flags.flags : folder.distinguishedId === 'drafts' ? ['\\Draft', ...flags.flags] : flags.flags;
-        const id = await appendTo(ctx, folder, raw, draftFlags, flags.date);
-        return ok(x('m:Items', null, x('t:Message', null, id)));
+        const stored = await appendMessage(ctx, folder, raw, draftFlags, flags.date);
+        const idXml = stored ? x('t:ItemId', { Id: stored.id, ChangeKey: stored.changeKey }) : undefined;
+        // Exchange names the attachments it created, so clients do not send them again.
+        const attachmentsXml = stored && child(item, NS.types, 'Attachments') ? await attachmentIdsOf(raw, stored) : undefined;
+        return ok(x('m:Items', null, x('t:Message', null, idXml, attachmentsXml)));
       }
       const copyTo = disposition === 'SendAndSaveCopy' ? (saved ?? tree.distinguishedFolder('sentitems')) : undefined;
       await sendMessage(ctx, tree, raw, { extraBcc, saveCopyTo: copyTo });
@@ -78,6 +84,18 @@ export const CreateItem: Operation = {
     return respond('CreateItem', results);
   },
 };
+
+async function attachmentIdsOf(raw: Buffer, stored: { id: string; changeKey: string }) {
+  const ref = decodeItemId(stored.id)!;
+  const parts = (await readMessage(raw, { smime: 'transparent' })).attachments;
+  return x(
+    't:Attachments',
+    null,
+    parts.map((p) =>
+      x(p.isMessage ? 't:ItemAttachment' : 't:FileAttachment', null, x('t:AttachmentId', { Id: encodeAttachmentId(ref, p.id), RootItemId: stored.id, RootItemChangeKey: stored.changeKey }), x('t:Name', null, p.name)),
+    ),
+  );
+}
 
 /** Where Exchange puts an item of this type when the request names no folder. */
 function defaultFolderFor(element: string): string {

@@ -7,8 +7,9 @@ import { EwsError, invalidIdMalformed } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { decodeAttachmentId } from '../items/attachment-id.js';
-import { composeInputOf } from '../items/message-edit.js';
-import { itemNotFound, parseItemIds } from '../items/request.js';
+import { composeInputOf, withStableId } from '../items/message-edit.js';
+import { STABLE_ID_HEADER, itemNotFound, parseItemIds } from '../items/request.js';
+import { encodeItemId } from '../items/item-id.js';
 import { appendMessage } from '../items/send.js';
 
 export const DeleteAttachment: Operation = {
@@ -28,7 +29,9 @@ export const DeleteAttachment: Operation = {
       const target = parsed.attachments.find((a) => a.id === ref.part);
       if (!target) throw new EwsError('ErrorInvalidAttachmentId', 'The attachment could not be found.');
       parsed.attachments = parsed.attachments.filter((a) => a !== target);
-      const raw = await composeMessage(composeInputOf(parsed));
+      const known = parsed.internetMessageHeaders.find((h) => h.name.toLowerCase() === STABLE_ID_HEADER.toLowerCase())?.value;
+      const clientId = known ?? encodeItemId(ref.item);
+      const raw = await composeMessage(withStableId(composeInputOf(parsed), clientId));
       const newId = await appendMessage(
         ctx,
         folder,
@@ -36,7 +39,7 @@ export const DeleteAttachment: Operation = {
         [...current.flags].filter((f) => f !== '\\Recent'),
       );
       await ctx.mailbox.mail.deleteMessages(folder.mail.path, [ref.item.uid]);
-      return ok(newId ? x('m:RootItemId', { RootItemId: newId.id, RootItemChangeKey: newId.changeKey }) : undefined);
+      return ok(newId ? x('m:RootItemId', { RootItemId: clientId, RootItemChangeKey: newId.changeKey }) : undefined);
     });
     return respond('DeleteAttachment', results);
   },

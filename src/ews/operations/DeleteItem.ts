@@ -6,7 +6,7 @@ import { asEwsError, schemaViolation } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { itemNotFound, parseItemIds, itemInputsNeedDav } from '../items/request.js';
-import { resolveItems } from '../items/resolve-many.js';
+import { resolveItemsNow } from '../items/resolve-many.js';
 import { deleteDavItem } from '../dav/items.js';
 
 export const DeleteItem: Operation = {
@@ -19,7 +19,7 @@ export const DeleteItem: Operation = {
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
     const store = ctx.mailbox.mail;
     const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
-    const { errors, batches, dav } = resolveItems(tree, ids);
+    const { errors, batches, dav } = await resolveItemsNow(ctx, tree, ids);
     const results: ItemResult[] = errors.map((e) => e ?? ok());
     for (const d of dav) {
       try {

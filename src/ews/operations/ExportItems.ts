@@ -6,14 +6,14 @@ import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { changeKeyOf } from '../items/item-id.js';
 import { itemNotFound, parseItemIds, itemInputsNeedDav } from '../items/request.js';
-import { resolveItems } from '../items/resolve-many.js';
+import { resolveItemsNow } from '../items/resolve-many.js';
 
 export const ExportItems: Operation = {
   name: 'ExportItems',
   async handle(req, ctx) {
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
     const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
-    const { errors, batches } = resolveItems(tree, ids);
+    const { errors, batches } = await resolveItemsNow(ctx, tree, ids);
     const results: ItemResult[] = errors.map((e) => e ?? itemNotFound());
     for (const { folder, entries } of batches) {
       try {

@@ -4,7 +4,8 @@ import { EwsError, invalidIdMalformed, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { decodeAttachmentId } from '../items/attachment-id.js';
-import { parseHeaderBlock, headerValue } from '../items/headers.js';
+import { readMessage } from '../../convert/message-properties.js';
+import { bestBody } from '../../convert/body.js';
 import { itemNotFound, parseItemIds } from '../items/request.js';
 import { attachments, decodeTransfer } from '../items/structure.js';
 
@@ -32,7 +33,9 @@ export const GetAttachment: Operation = {
       if (!info || !raw) throw attachmentNotFound();
       const content = decodeTransfer(raw, info.part.encoding);
       if (info.isItem) {
-        const headers = parseHeaderBlock(content.subarray(0, headerEnd(content)));
+        const inner = await readMessage(content, { smime: 'transparent' });
+        const body = bestBody(inner, 'Best');
+        const mailbox = (a: { name?: string; address: string }) => x('t:Mailbox', null, x('t:Name', null, a.name ?? a.address), x('t:EmailAddress', null, a.address), x('t:RoutingType', null, 'SMTP'));
         return ok(
           x(
             'm:Attachments',
@@ -49,7 +52,14 @@ export const GetAttachment: Operation = {
                 't:Message',
                 null,
                 includeMime ? x('t:MimeContent', { CharacterSet: 'UTF-8' }, content.toString('base64')) : undefined,
-                x('t:Subject', null, headerValue(headers, 'Subject') ?? ''),
+                x('t:ItemClass', null, inner.itemClass),
+                x('t:Subject', null, inner.subject ?? ''),
+                x('t:Body', { BodyType: body.type, IsTruncated: 'false' }, body.content),
+                x('t:HasAttachments', null, String(inner.hasAttachments)),
+                inner.dateSent ? x('t:DateTimeSent', null, inner.dateSent.toISOString().replace(/\.\d{3}Z$/, 'Z')) : undefined,
+                inner.to.length ? x('t:ToRecipients', null, inner.to.map(mailbox)) : undefined,
+                inner.from[0] ? x('t:From', null, mailbox(inner.from[0])) : undefined,
+                inner.messageId ? x('t:InternetMessageId', null, inner.messageId) : undefined,
               ),
             ),
           ),
@@ -77,10 +87,3 @@ export const GetAttachment: Operation = {
     return respond('GetAttachment', results);
   },
 };
-
-function headerEnd(buf: Buffer): number {
-  const i = buf.indexOf('\r\n\r\n');
-  if (i >= 0) return i + 2;
-  const j = buf.indexOf('\n\n');
-  return j >= 0 ? j + 1 : buf.length;
-}

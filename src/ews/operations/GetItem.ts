@@ -6,7 +6,7 @@ import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { loadMailItems, renderContext } from '../items/load.js';
 import { needsOf, renderMailItem } from '../items/mail-item.js';
-import { groupByFolder, itemNotFound, parseItemIds, resolveItem, type ResolvedItem, itemInputsNeedDav } from '../items/request.js';
+import { groupByFolder, itemNotFound, parseItemIds, relocate, resolveItem, type ResolvedItem, itemInputsNeedDav } from '../items/request.js';
 import { parseItemShape } from '../items/shape.js';
 import { resolveDavItem } from '../dav/resolve.js';
 import { getDavItems } from '../dav/items.js';
@@ -50,7 +50,9 @@ export const GetItem: Operation = {
     }
     const needs = needsOf(shape, false);
     const rc = renderContext(ctx.version, shape);
-    for (const [folder, entries] of groupByFolder(resolved)) {
+    const mailBatches = [...groupByFolder<ResolvedItem>(resolved)].map(([folder, entries]) => ({ folder, entries }));
+    await relocate(ctx, mailBatches, ids);
+    for (const { folder, entries } of mailBatches) {
       try {
         const loaded = await loadMailItems(
           ctx.mailbox.mail,
@@ -62,7 +64,8 @@ export const GetItem: Operation = {
         for (const { item, index } of entries) {
           const found = byUid.get(item.ref.uid);
           if (found && loaded.state.uidValidity === item.ref.uidValidity) {
-            results[index] = ok(x('m:Items', null, renderMailItem(found, rc, false, loaded.mime.get(found.msg.uid))));
+            // A rewritten message answers to the id the client holds (see STABLE_ID_HEADER).
+            results[index] = ok(x('m:Items', null, renderMailItem({ ...found, id: ids[index].id }, rc, false, loaded.mime.get(found.msg.uid))));
           }
         }
       } catch (e) {

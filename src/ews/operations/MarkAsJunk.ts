@@ -6,7 +6,7 @@ import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { encodeItemId } from '../items/item-id.js';
 import { itemNotFound, parseItemIds, itemInputsNeedDav } from '../items/request.js';
-import { resolveItems } from '../items/resolve-many.js';
+import { resolveItemsNow } from '../items/resolve-many.js';
 
 export const MarkAsJunk: Operation = {
   name: 'MarkAsJunk',
@@ -20,7 +20,7 @@ export const MarkAsJunk: Operation = {
     const store = ctx.mailbox.mail;
     const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
     const dest = tree.distinguishedFolder(isJunk === 'true' ? 'junkemail' : 'inbox');
-    const { errors, batches } = resolveItems(tree, ids);
+    const { errors, batches } = await resolveItemsNow(ctx, tree, ids);
     const results: ItemResult[] = errors.map((e) => e ?? itemNotFound());
     for (const { folder, entries } of batches) {
       const path = folder.mail!.path;

@@ -5,7 +5,7 @@ import { asEwsError, schemaViolation } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
 import { itemNotFound, parseItemIds, itemInputsNeedDav } from '../items/request.js';
-import { resolveItems } from '../items/resolve-many.js';
+import { resolveItemsNow } from '../items/resolve-many.js';
 import { sendMessage } from '../items/send.js';
 
 export const SendItem: Operation = {
@@ -23,7 +23,7 @@ export const SendItem: Operation = {
           ? tree.resolve(parseSingleFolderId(savedEl, 'SavedItemFolderId'), ownAddresses(ctx))
           : tree.distinguishedFolder('sentitems')
         : undefined;
-    const { errors, batches } = resolveItems(tree, ids);
+    const { errors, batches } = await resolveItemsNow(ctx, tree, ids);
     const results: ItemResult[] = errors.map((e) => e ?? itemNotFound());
     for (const { folder, entries } of batches) {
       const { messages } = await ctx.mailbox.mail.fetchMessages(

@@ -10,9 +10,9 @@ import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
 import { applyFlagUpdate, flagChanges, type FlagEdit } from '../items/flag-updates.js';
 import { changeKeyOf } from '../items/item-id.js';
-import { applyContentUpdate, composeInputOf } from '../items/message-edit.js';
-import { itemInputsNeedDav, itemNotFound, resolveItem } from '../items/request.js';
-import { appendTo, sendMessage } from '../items/send.js';
+import { applyContentUpdate, composeInputOf, withStableId } from '../items/message-edit.js';
+import { currentUid, itemInputsNeedDav, itemNotFound, resolveItem } from '../items/request.js';
+import { appendMessage, sendMessage } from '../items/send.js';
 import { parsePropertyPath } from '../properties/path.js';
 import { resolveDavItem } from '../dav/resolve.js';
 import { itemElementOf, updateDavItem } from '../dav/items.js';
@@ -44,7 +44,11 @@ export const UpdateItem: Operation = {
         const newId = await updateDavItem(ctx, dav.folder, dav.ref, updates, { changeKey: attr(idEl, 'ChangeKey'), conflict });
         return ok(x('m:Items', null, x(itemElementOf(dav.folder), null, newId)), x('m:ConflictResults', null, x('t:Count', null, '0')));
       }
-      const { ref, folder } = resolveItem(tree, { id, changeKey: attr(idEl, 'ChangeKey') });
+      const resolved = resolveItem(tree, { id, changeKey: attr(idEl, 'ChangeKey') });
+      const folder = resolved.folder;
+      const uid = await currentUid(ctx, folder, resolved.ref, id);
+      if (uid === undefined) throw itemNotFound();
+      const ref = { ...resolved.ref, uid };
       const path = folder.mail!.path;
       const updates = elementChildren(
         child(change, NS.types, 'Updates') ??
@@ -75,7 +79,7 @@ export const UpdateItem: Operation = {
       let raw = current.source;
       let itemId: Xml | undefined;
       if (contentUpdates.length) {
-        const input = composeInputOf(await readMessage(current.source!, { smime: 'transparent' }));
+        const input = withStableId(composeInputOf(await readMessage(current.source!, { smime: 'transparent' })), id);
         for (const u of contentUpdates) {
           if (!applyContentUpdate(input, u.kind, u.path, u.el, ctx.user)) {
             throw new EwsError(
@@ -87,8 +91,10 @@ export const UpdateItem: Operation = {
         raw = await composeMessage(input);
         if (disposition === 'SaveOnly') {
           const flags = [...new Set([...current.flags, ...add])].filter((f) => !remove.includes(f) && f !== '\\Recent');
-          itemId = await appendTo(ctx, folder, raw, flags);
+          const stored = await appendMessage(ctx, folder, raw, flags);
           await store.deleteMessages(path, [ref.uid]);
+          // The client keeps its id; the ChangeKey is the new copy's.
+          itemId = x('t:ItemId', { Id: id, ChangeKey: stored?.changeKey ?? 'CQAAAA==' });
         }
       } else {
         if (add.length) await store.changeFlags(path, [ref.uid], { op: 'add', flags: add });

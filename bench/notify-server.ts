@@ -1,0 +1,65 @@
+// The gateway process of bench/notify.ts: one ewsgate in its own process (so that its
+// memory and event loop are measured alone), driven over IPC. Started with the JSON of
+// its settings in argv[2]; answers {type:'ready', url} and, on {type:'stats'}, its RSS,
+// event-loop delay (since the last stats) and backend connections.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadConfig } from '../src/config.js';
+import { startGateway } from '../src/server/http.js';
+import { createLogger } from '../src/server/log.js';
+
+interface Settings {
+  imap: string;
+  dav: string;
+  smtp: string;
+  port: number;
+  eventsSecret?: string;
+  pollSeconds: number;
+}
+
+const s = JSON.parse(process.argv[2]) as Settings;
+const config = loadConfig({
+  env: {},
+  flags: {
+    listen: `127.0.0.1:${s.port}`,
+    imap: s.imap,
+    caldav: s.dav,
+    carddav: s.dav,
+    smtp: s.smtp,
+    mailDomain: 'example.test',
+    logLevel: 'error',
+    sessionIdleSeconds: '1',
+    stateSecret: 'bench-notify-state-secret',
+    notifyPollSeconds: String(s.pollSeconds),
+    ...(s.eventsSecret ? { eventsSecret: s.eventsSecret } : {}),
+  },
+});
+const gateway = await startGateway(config, createLogger('error'));
+const eld = monitorEventLoopDelay({ resolution: 5 });
+eld.enable();
+
+const send = (m: unknown) => process.send?.(m);
+send({ type: 'ready', url: gateway.url });
+
+process.on('message', (m: { type: string }) => {
+  if (m.type === 'stats') {
+    const mem = process.memoryUsage();
+    const hub = gateway.notifications.hub.stats();
+    send({
+      type: 'stats',
+      rss: mem.rss,
+      heapUsed: mem.heapUsed,
+      heapTotal: mem.heapTotal,
+      external: mem.external,
+      arrayBuffers: mem.arrayBuffers,
+      eld: { p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 },
+      poolConnections: gateway.mailboxes.connections(),
+      hub,
+    });
+    eld.reset();
+  } else if (m.type === 'gc') {
+    (globalThis as { gc?: () => void }).gc?.();
+    send({ type: 'gc' });
+  } else if (m.type === 'stop') {
+    void gateway.close().then(() => process.exit(0));
+  }
+});
