@@ -29,6 +29,8 @@ export interface RequestContext {
   user: AuthenticatedUser;
   version: ExchangeVersion;
   mailbox: Mailbox;
+  /** The Windows time zone of the request's TimeZoneContext header, when it has one. */
+  timeZoneId?: string;
   /** Server-wide secret for signing self-contained states. */
   stateSecret: Buffer;
   /** Subscriptions and notifications (src/notify/), bound to this request's user and credentials. */

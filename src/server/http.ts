@@ -124,6 +124,7 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
             version: request.version,
             mailbox: auth.open.mailbox,
             stateSecret,
+            timeZoneId: request.timeZoneId,
             notifications: notifications.forUser(identify(auth.creds.user), auth.creds.password),
           },
           (e) => log.error('operation failed', { op: request?.operation.localName, error: (e as Error)?.stack ?? String(e) }),

@@ -11,6 +11,7 @@ import type { SortField } from '../items/search.js';
 import type { Page, Paging } from '../paging.js';
 import type { Restriction } from '../restriction.js';
 import { createContact, deleteContact, findContacts, getContacts, syncContacts, transferContact, updateContact } from './contact-items.js';
+import { createCalendarObject, deleteCalendarObject, findCalendarItems, getCalendarItems, syncCalendar, updateCalendarObject } from './calendar-items.js';
 
 /** The item element name Exchange answers for items of this folder (t:Message for mail). */
 export function itemElementOf(folder: EwsFolder): string {
@@ -24,27 +25,34 @@ const notYet = (folder: EwsFolder) => new EwsError('ErrorInvalidOperation', `Ite
 
 export function getDavItems(ctx: RequestContext, folder: EwsFolder, refs: DavItemRef[], shape: ItemShape): Promise<(Xml | EwsError)[]> {
   if (folder.dav?.store === 'contacts') return getContacts(ctx, folder, refs, shape);
+  if (folder.dav?.store === 'calendar') return getCalendarItems(ctx, folder, refs, shape);
   throw notYet(folder);
 }
 
-export function findDavItems(ctx: RequestContext, folder: EwsFolder, q: { restriction?: Restriction; sort: SortField[]; paging: Paging; shape: ItemShape }): Promise<Page<Xml>> {
+export function findDavItems(ctx: RequestContext, folder: EwsFolder, q: { restriction?: Restriction; sort: SortField[]; paging: Paging; shape: ItemShape; calendarView?: Element }): Promise<Page<Xml>> {
   if (folder.dav?.store === 'contacts') return findContacts(ctx, folder, q);
+  if (folder.dav?.store === 'calendar') return findCalendarItems(ctx, folder, q);
   throw notYet(folder);
 }
 
 export function createDavItem(ctx: RequestContext, folder: EwsFolder, el: Element): Promise<Xml> {
   if (folder.dav?.store === 'contacts' && (el.localName === 'Contact' || el.localName === 'DistributionList')) return createContact(ctx, folder, el);
   if (folder.dav?.store === 'contacts') throw new EwsError('ErrorObjectTypeChanged', `A ${el.localName} cannot be created in a contacts folder.`);
+  if (folder.dav?.view === 'VEVENT' && el.localName === 'CalendarItem') return createCalendarObject(ctx, folder, el);
+  if (folder.dav?.view === 'VTODO' && el.localName === 'Task') return createCalendarObject(ctx, folder, el);
+  if (folder.dav?.store === 'calendar') throw new EwsError('ErrorObjectTypeChanged', `A ${el.localName} cannot be created in "${folder.displayName}".`);
   throw notYet(folder);
 }
 
 export function updateDavItem(ctx: RequestContext, folder: EwsFolder, ref: DavItemRef, updates: Element[], opts: { changeKey?: string; conflict: string }): Promise<Xml> {
   if (folder.dav?.store === 'contacts') return updateContact(ctx, folder, ref, updates, opts);
+  if (folder.dav?.store === 'calendar') return updateCalendarObject(ctx, folder, ref, updates, opts);
   throw notYet(folder);
 }
 
 export function deleteDavItem(ctx: RequestContext, folder: EwsFolder, ref: DavItemRef): Promise<void> {
   if (folder.dav?.store === 'contacts') return deleteContact(ctx, folder, ref);
+  if (folder.dav?.store === 'calendar') return deleteCalendarObject(ctx, folder, ref);
   throw notYet(folder);
 }
 
@@ -55,5 +63,6 @@ export function transferDavItem(ctx: RequestContext, from: EwsFolder, to: EwsFol
 
 export function syncDavItems(ctx: RequestContext, folder: EwsFolder, state: string | undefined, max: number, shape: ItemShape, ignore: Set<string>) {
   if (folder.dav?.store === 'contacts') return syncContacts(ctx, folder, state, max, shape, ignore);
+  if (folder.dav?.store === 'calendar') return syncCalendar(ctx, folder, state, max, shape, ignore);
   throw notYet(folder);
 }

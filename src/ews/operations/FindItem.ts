@@ -36,7 +36,7 @@ export const FindItem: Operation = {
       const folder = tree.resolve(id, ownAddresses(ctx));
       if (folder.unavailable) throw storeUnavailable();
       if (folder.dav) {
-        const page = await findDavItems(ctx, folder, { restriction, sort: sortFields, paging, shape });
+        const page = await findDavItems(ctx, folder, { restriction, sort: sortFields, paging, shape, calendarView: messagesChild(req, 'CalendarView') });
         return ok(x('m:RootFolder', page.attributes, x('t:Items', null, page.items)));
       }
       let uids: number[] = [];
