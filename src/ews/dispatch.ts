@@ -24,14 +24,15 @@ export function faultResponse(fault: SoapFault, soapVersion: SoapRequest['soapVe
 
 /** The operation's own response shape holding one error message (request-level failures). */
 export function errorResponse(request: SoapRequest, err: EwsError): DispatchResult {
-  const name = request.operation.localName ?? 'Unknown';
+  const element = request.operation.localName ?? 'Unknown';
+  const name = operations.get(element)?.name ?? element;
   return { status: 200, body: renderEnvelope(respond(name, [err]), request.soapVersion), operation: name, error: err.code };
 }
 
 export async function dispatch(request: SoapRequest, ctx: RequestContext, onUnexpected: (e: unknown) => void): Promise<DispatchResult> {
   const el = request.operation;
   const name = el.localName ?? '';
-  if (el.namespaceURI !== NS.messages || !KNOWN_EWS_OPERATIONS.has(name)) {
+  if (el.namespaceURI !== NS.messages || !(KNOWN_EWS_OPERATIONS.has(name) || operations.has(name))) {
     return faultResponse(
       new SoapFault('a:ErrorSchemaValidation', 'ErrorSchemaValidation', `The request failed schema validation: "${name}" is not an EWS operation.`),
       request.soapVersion,

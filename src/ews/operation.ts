@@ -56,8 +56,10 @@ export interface StreamOut {
 }
 
 export interface Operation {
-  /** The SOAP element name, e.g. "GetFolder". */
+  /** The operation's name, e.g. "GetFolder" (the WSDL operation). */
   readonly name: string;
+  /** The SOAP body element when it is not named after the operation (GetUserAvailabilityRequest). */
+  readonly requestElement?: string;
   handle(request: Element, ctx: RequestContext): Promise<Xml | StreamingAnswer>;
 }
 

@@ -22,6 +22,7 @@ import { GetFolder } from './operations/GetFolder.js';
 import { GetItem } from './operations/GetItem.js';
 import { GetServerTimeZones } from './operations/GetServerTimeZones.js';
 import { GetStreamingEvents } from './operations/GetStreamingEvents.js';
+import { GetUserAvailability } from './operations/GetUserAvailability.js';
 import { MarkAllItemsAsRead } from './operations/MarkAllItemsAsRead.js';
 import { MarkAsJunk } from './operations/MarkAsJunk.js';
 import { MoveFolder } from './operations/MoveFolder.js';
@@ -57,6 +58,7 @@ const OPERATIONS: readonly Operation[] = [
   GetItem,
   GetServerTimeZones,
   GetStreamingEvents,
+  GetUserAvailability,
   MarkAllItemsAsRead,
   MarkAsJunk,
   MoveFolder,
@@ -72,6 +74,7 @@ const OPERATIONS: readonly Operation[] = [
   UploadItems,
 ];
 
-export const operations: ReadonlyMap<string, Operation> = new Map(OPERATIONS.map((op) => [op.name, op]));
+/** By SOAP body element name. */
+export const operations: ReadonlyMap<string, Operation> = new Map(OPERATIONS.map((op) => [op.requestElement ?? op.name, op]));
 
 export const operationNames: readonly string[] = OPERATIONS.map((op) => op.name);

@@ -23,6 +23,8 @@ import { pageOf, type Page, type Paging } from '../paging.js';
 import { evaluate, type Restriction } from '../restriction.js';
 import type { SortField } from '../items/search.js';
 import { openState, sealState } from '../sync/signed-state.js';
+import { loadTree } from '../folders/request.js';
+import { operationOf, sendCancellation, sendInvitations, sendMode } from './meetings.js';
 
 function storeOf(ctx: RequestContext, folder?: EwsFolder): CalendarStore {
   if (folder?.unavailable || !ctx.mailbox.calendars) throw storeUnavailable();
@@ -157,6 +159,9 @@ export async function createCalendarObject(ctx: RequestContext, folder: EwsFolde
     const { object, urlCompName } = el.localName === 'Task' ? createTask(el, wctx) : createCalendarItem(el, wctx);
     const name = urlCompName ? resourceNameFromUrlCompName(urlCompName) : resourceNameForUid(object.uid);
     const ref = await store.createObject(folder.dav!.href, name, serializeCalendarObject(object));
+    // SendMeetingInvitations on CreateItem: the iTIP REQUEST to the attendees, once saved
+    const mode = sendMode(attr(operationOf(el), 'SendMeetingInvitations'));
+    if (mode.send && object.kind === 'event') await sendInvitations(ctx, await loadTree(ctx, { dav: false }), object, { saveCopy: mode.saveCopy });
     return x('t:ItemId', { Id: encodeDavItemId({ store: 'calendar', view: folder.dav!.view, href: ref.href }), ChangeKey: etagChangeKey(ref.etag) });
   });
 }
@@ -175,17 +180,38 @@ export async function updateCalendarObject(ctx: RequestContext, folder: EwsFolde
     if (obj.kind === 'todo') updateTask(obj, updatesEl, writeContext(ctx));
     else {
       if (!obj.master) throw itemNotFound();
-      updateCalendarItem(obj, obj.master, updatesEl, writeContext(ctx));
+      const outcome = updateCalendarItem(obj, obj.master, updatesEl, writeContext(ctx));
+      // an update sent to the attendees supersedes the request they hold: SEQUENCE one higher (RFC 5546 §2.1.4)
+      if (outcome.significant && sendMode(attr(operationOf(updatesEl), 'SendMeetingInvitationsOrCancellations')).send) obj.master.sequence++;
     }
     const saved = await store.updateObject(href, serializeCalendarObject(obj), o.etag);
+    // SendMeetingInvitationsOrCancellations on UpdateItem: the updated REQUEST to the attendees
+    const mode = sendMode(attr(operationOf(updatesEl), 'SendMeetingInvitationsOrCancellations'));
+    if (mode.send && obj.kind === 'event') await sendInvitations(ctx, await loadTree(ctx, { dav: false }), obj, { saveCopy: mode.saveCopy, update: true });
     return x('t:ItemId', { Id: encodeDavItemId(ref), ChangeKey: etagChangeKey(saved.etag) });
   });
 }
 
-export async function deleteCalendarObject(ctx: RequestContext, folder: EwsFolder, ref: DavItemRef): Promise<void> {
+/** `op`: the DeleteItem element, for SendMeetingCancellations (the organizer's CANCEL to the attendees). */
+export async function deleteCalendarObject(ctx: RequestContext, folder: EwsFolder, ref: DavItemRef, op?: Element): Promise<void> {
   const store = storeOf(ctx, folder);
   const { href, occurrenceMs } = splitHref(ref.href);
   if (occurrenceMs !== undefined) throw new EwsError('ErrorInvalidOperation', 'Deleting a single occurrence is not supported by this server yet.');
+  const mode = sendMode(attr(op, 'SendMeetingCancellations'));
+  if (mode.send) {
+    await guard(async () => {
+      const o = await store.getObject(href);
+      let obj: CalendarObject | undefined;
+      try {
+        obj = parseCalendarObject(o.data, { floatingZone: requestZone(ctx) });
+      } catch {
+        obj = undefined; // a broken event is deleted without a cancellation
+      }
+      if (obj?.kind === 'event') await sendCancellation(ctx, await loadTree(ctx, { dav: false }), obj, { saveCopy: mode.saveCopy });
+      await store.deleteObject(href, o.etag);
+    });
+    return;
+  }
   await guard(() => store.deleteObject(href));
 }
 

@@ -50,9 +50,9 @@ export function updateDavItem(ctx: RequestContext, folder: EwsFolder, ref: DavIt
   throw notYet(folder);
 }
 
-export function deleteDavItem(ctx: RequestContext, folder: EwsFolder, ref: DavItemRef): Promise<void> {
+export function deleteDavItem(ctx: RequestContext, folder: EwsFolder, ref: DavItemRef, op?: Element): Promise<void> {
   if (folder.dav?.store === 'contacts') return deleteContact(ctx, folder, ref);
-  if (folder.dav?.store === 'calendar') return deleteCalendarObject(ctx, folder, ref);
+  if (folder.dav?.store === 'calendar') return deleteCalendarObject(ctx, folder, ref, op);
   throw notYet(folder);
 }
 

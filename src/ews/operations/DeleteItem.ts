@@ -23,7 +23,7 @@ export const DeleteItem: Operation = {
     const results: ItemResult[] = errors.map((e) => e ?? ok());
     for (const d of dav) {
       try {
-        await deleteDavItem(ctx, d.folder, d.ref);
+        await deleteDavItem(ctx, d.folder, d.ref, req);
       } catch (e) {
         const err = asEwsError(e);
         if (!err) throw e;
