@@ -110,6 +110,7 @@ export function getEventsBody(id: string, watermark: string): string {
 
 export interface EventInfo {
   kind: string;
+  subscriptionId?: string;
   itemId?: string;
   folderId?: string;
   parentFolderId?: string;
@@ -216,7 +217,7 @@ export class StreamReader {
     }
   }
 
-  async waitForEvents(pred: (e: EventInfo[]) => boolean, timeoutMs = 10_000): Promise<EventInfo[]> {
+  async waitForEvents(pred: (e: (EventInfo & { subscriptionId: string })[]) => boolean, timeoutMs = 10_000): Promise<(EventInfo & { subscriptionId: string })[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const evs = this.docs.flatMap((d) => eventsOf(d));

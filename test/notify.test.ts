@@ -70,7 +70,7 @@ describe('streaming (Dovecot push)', () => {
     const { id } = await subscribe(g, user, 'Streaming');
     const s = new StreamReader(g, user, [id], 1);
     try {
-      const uid = await withImap(g.backends, user, async (c) => (await c.append('INBOX', rawMessage('to flag'), []))!.uid!);
+      const uid = await withImap(g.backends, user, async (c) => ((await c.append('INBOX', rawMessage('to flag'), [])) as { uid: number }).uid);
       await s.waitForEvents((e) => e.some((x) => x.kind === 'CreatedEvent'));
       const before = s.docs.length;
       await withImap(g.backends, user, async (c) => {
@@ -240,6 +240,52 @@ describe('streaming errors', () => {
   });
 });
 
+describe('streaming: overflow and takeover', () => {
+  test('a queue that overflows while nobody listens reports ErrorMissedNotificationEvents, then goes on', async () => {
+    const small = await startNotifyGateway({ push: true, notify: { maxQueued: 5, heartbeatMs: 60_000 } });
+    try {
+      const u = await addPushUser(small.backends, small.eventsUrl);
+      await withImap(small.backends, u, async (c) => void (await c.list()));
+      const { id } = await subscribe(small, u, 'Streaming', { types: ['CreatedEvent'] });
+      await withImap(small.backends, u, async (c) => {
+        for (let i = 0; i < 12; i++) await c.append('INBOX', rawMessage(`overflow ${i}`), ['\\Seen']);
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      const s = new StreamReader(small, u, [id], 1);
+      try {
+        const err = await s.waitFor((d) => codeOf(d) === 'ErrorMissedNotificationEvents');
+        assert.equal(all(err, 'GetStreamingEventsResponseMessage', M)[0].getAttribute('ResponseClass'), 'Error');
+        assert.deepEqual(all(all(err, 'ErrorSubscriptionIds', M)[0], 'SubscriptionId', M).map((e) => e.textContent), [id]);
+        assert.equal(connectionStatus(err), 'OK');
+        // The five that fitted, and later events, still arrive on the same connection.
+        await s.waitForEvents((e) => e.filter((x) => x.kind === 'CreatedEvent').length >= 5);
+        await withImap(small.backends, u, async (c) => void (await c.append('INBOX', rawMessage('after the overflow'), ['\\Seen'])));
+        await s.waitForEvents((e) => e.filter((x) => x.kind === 'CreatedEvent').length >= 6);
+      } finally {
+        s.abort();
+      }
+    } finally {
+      await small.close();
+    }
+  });
+
+  test('a second connection for the same subscription takes it over; the first one closes', async () => {
+    const { id } = await subscribe(g, user, 'Streaming', { types: ['NewMailEvent'] });
+    const first = new StreamReader(g, user, [id], 1);
+    await waitUntil(() => first.status === 200 || undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    const second = new StreamReader(g, user, [id], 1);
+    try {
+      await first.waitEnd(5000);
+      assert.equal(connectionStatus(first.docs[first.docs.length - 1]), 'Closed');
+      await deliverLmtp(g.backends, user.email, 'to the newer connection');
+      await second.waitForEvents((e) => e.some((x) => x.kind === 'NewMailEvent'));
+    } finally {
+      second.abort();
+    }
+  });
+});
+
 describe('pull subscriptions', () => {
   test('GetEvents reports new mail, flags and expunges from MODSEQ, with a watermark per event; a StatusEvent when nothing happened', async () => {
     const sub = await subscribe(g, user, 'Pull', { timeout: 60 });
@@ -252,7 +298,7 @@ describe('pull subscriptions', () => {
     assert.equal(text(r.doc, 'MoreEvents'), 'false');
     let wm = evs[0].watermark!;
 
-    const uid = await withImap(g.backends, user, async (c) => (await c.append('INBOX', rawMessage('pulled'), []))!.uid!);
+    const uid = await withImap(g.backends, user, async (c) => ((await c.append('INBOX', rawMessage('pulled'), [])) as { uid: number }).uid);
     r = await soap(g, user, getEventsBody(sub.id, wm));
     evs = eventsOf(r.doc);
     assert.deepEqual(evs.map((e) => e.kind), ['CreatedEvent', 'NewMailEvent', 'ModifiedEvent'], r.text.slice(0, 2000));

@@ -16,6 +16,7 @@ import { ExpandDL } from './operations/ExpandDL.js';
 import { ExportItems } from './operations/ExportItems.js';
 import { FindFolder } from './operations/FindFolder.js';
 import { FindItem } from './operations/FindItem.js';
+import { FindPeople } from './operations/FindPeople.js';
 import { GetAttachment } from './operations/GetAttachment.js';
 import { GetEvents } from './operations/GetEvents.js';
 import { GetFolder } from './operations/GetFolder.js';
@@ -52,6 +53,7 @@ const OPERATIONS: readonly Operation[] = [
   ExportItems,
   FindFolder,
   FindItem,
+  FindPeople,
   GetAttachment,
   GetEvents,
   GetFolder,

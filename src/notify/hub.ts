@@ -24,7 +24,7 @@ import type { MailStore } from '../ports/mail-store.js';
 import type { MailWatcher, MailWatcherFactory } from '../ports/mail-watcher.js';
 import type { Logger } from '../server/log.js';
 import type { Xml } from '../soap/xml.js';
-import { diffFolders, freshen, keyOf, snapshot, stateOf, trackedFolders, type Scope } from './diff.js';
+import { diffFolders, freshen, keyOf, stateOf, trackedFolders, type Scope } from './diff.js';
 import { sealWatermark, userDigest, type FolderState, type NotifyEvent, type Subscription } from './model.js';
 import { PushDelivery } from './push.js';
 import { SubQueue } from './queue.js';
@@ -616,4 +616,3 @@ export class UserChannel {
   }
 }
 
-export { snapshot };

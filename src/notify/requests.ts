@@ -59,7 +59,9 @@ export function resolveSubscription(
   if (opened.sub.user !== ctx.user.login.toLowerCase()) throw subscriptionErrors.accessDenied();
   if (kinds && !kinds.includes(opened.sub.kind)) throw wrongKind();
   if (notificationsOf(ctx)?.isUnsubscribed(opened.key)) throw subscriptionErrors.notFound();
-  return { id: id.trim(), key: opened.key, sub: opened.sub };
+  // A copy of its own: the text of the request's DOM is a slice of the whole request body,
+  // which a held subscription would otherwise keep alive.
+  return { id: Buffer.from(id.trim(), 'utf8').toString('utf8'), key: opened.key, sub: opened.sub };
 }
 
 /** Minutes as the hub counts them (tests shorten them). */

@@ -143,9 +143,9 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
       if (auth !== 'unavailable') auth.open.release();
     }
     if (result.stream) {
-      log.info('ews stream opened', { user, op: result.operation });
-      await runStream(res, result.stream, request!.soapVersion, log);
-      log.info('ews stream closed', { user, op: result.operation, ms: Date.now() - started });
+      // Not awaited, and from a function of its own: nothing of this request's scope (its DOM,
+      // its backend session objects) may live as long as the held answer does.
+      holdStream(res, result.stream, request!.soapVersion, log, user, result.operation, started);
       return;
     }
     sendXml(res, result.status, result.body);
@@ -268,6 +268,13 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
   };
 }
 
+function holdStream(res: ServerResponse, stream: StreamingAnswer, soapVersion: SoapVersion, log: Logger, user: string | undefined, operation: string, started: number): void {
+  // The operation name is a slice of the request body: a copy, or it keeps the body alive.
+  const op = Buffer.from(operation).toString();
+  log.info('ews stream opened', { user, op });
+  void runStream(res, stream, soapVersion, log).then(() => log.info('ews stream closed', { user, op, ms: Date.now() - started }));
+}
+
 /** A chunked response carrying one SOAP envelope per event batch, as Exchange streams them. */
 async function runStream(res: ServerResponse, answer: StreamingAnswer, soapVersion: SoapVersion, log: Logger): Promise<void> {
   res.writeHead(200, { 'Content-Type': XML_CONTENT_TYPE, 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache' });
@@ -312,18 +319,33 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       reject(new BodyTooLarge());
       return;
     }
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
       if (size > limit) {
-        req.removeAllListeners('data');
+        req.off('data', onData);
         reject(new BodyTooLarge());
         return;
       }
       chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    };
+    // The listeners go once the body is read: a held response (GetStreamingEvents) keeps
+    // its request object, and with it whatever they hold, for up to 30 minutes.
+    const onEnd = () => {
+      req.off('data', onData);
+      req.off('error', onError);
+      const text = Buffer.concat(chunks).toString('utf8');
+      chunks = [];
+      resolve(text);
+    };
+    const onError = (e: Error) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      reject(e);
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.on('error', onError);
   });
 }

@@ -7,6 +7,8 @@ import {
   complex,
   el,
   enumType,
+  anyLax,
+  loose,
   many,
   opt,
   ref,
@@ -92,6 +94,10 @@ export const MESSAGE_TYPES: readonly SchemaDef[] = [
       opt('ReturnNewItemIds', 'xs:boolean'),
     ],
   }),
+  // FindPeople ([MS-OXWSFPPL]): the persona types are large; ewsgate describes them loosely.
+  loose('FindPeoplePersonaShapeType', 'PersonaShape of FindPeople (t:PersonaResponseShapeType in [MS-OXWSFPPL]), loosely typed.'),
+  loose('FindPeopleQueryStringType', 'QueryString of FindPeople (text, with optional attributes), loosely typed.'),
+  loose('ArrayOfPeopleType', 'The t:Persona elements of a FindPeople answer, loosely typed.'),
   rm('FolderInfoResponseMessageType', [opt('Folders', 't:ArrayOfFoldersType')]),
   rm('FindFolderResponseMessageType', [opt('RootFolder', 't:FindFolderParentType')]),
   rm('ItemInfoResponseMessageType', [opt('Items', 't:ArrayOfRealItemsType')]),
@@ -454,6 +460,32 @@ const TABLE: readonly OperationSpec[] = [
     headers: IMR,
     request: [el('Mailbox', 't:EmailAddressType')],
     messageType: 'm:ExpandDLResponseMessageType',
+  }),
+  op('FindPeople', {
+    spec: 'MS-OXWSFPPL 3.1.4.1',
+    headers: IMR,
+    request: [
+      opt('PersonaShape', 'm:FindPeoplePersonaShapeType'),
+      el('IndexedPageItemView', 't:IndexedPageViewType'),
+      opt('Restriction', 't:RestrictionType'),
+      opt('AggregationRestriction', 't:RestrictionType'),
+      opt('SortOrder', 't:NonEmptyArrayOfFieldOrdersType'),
+      opt('ParentFolderId', 't:TargetFolderIdType'),
+      opt('QueryString', 'm:FindPeopleQueryStringType'),
+      anyLax(),
+    ],
+    customResponse: {
+      element: 'FindPeopleResponse',
+      type: complex('FindPeopleResponseMessageType', {
+        base: 'm:ResponseMessageType',
+        particles: [
+          opt('People', 'm:ArrayOfPeopleType'),
+          opt('TotalNumberOfPeopleInView', 'xs:int'),
+          opt('FirstMatchingRowIndex', 'xs:int'),
+          opt('FirstLoadedRowIndex', 'xs:int'),
+        ],
+      }),
+    },
   }),
 
   // ---- availability [MS-OXWAVLS], time zones [MS-OXWSGTZ]

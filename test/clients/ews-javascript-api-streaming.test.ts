@@ -63,7 +63,7 @@ for (const mode of ['dovecot push', 'imap watcher'] as const) {
       conn.OnNotificationEvent.push((_s: unknown, args: NotificationEventArgs) => {
         for (const e of args.Events) if (e instanceof ItemEvent) events.push(e);
       });
-      conn.OnSubscriptionError.push((_s: unknown, args: SubscriptionErrorEventArgs) => errors.push(String(args.Exception?.message ?? args.Exception)));
+      conn.OnSubscriptionError.push((_s: unknown, args: SubscriptionErrorEventArgs) => errors.push(String(args.Exception?.Message ?? args.Exception)));
       void conn.Open();
       try {
         await waitUntil(() => (g.gateway.notifications.hub.streams.size > 0 ? true : undefined), 5000);
@@ -99,7 +99,7 @@ for (const mode of ['dovecot push', 'imap watcher'] as const) {
       const conn = new StreamingSubscriptionConnection(service, 1);
       conn.AddSubscription(sub);
       const errors: string[] = [];
-      conn.OnSubscriptionError.push((_s: unknown, args: SubscriptionErrorEventArgs) => errors.push(`${args.Subscription?.Id === sub.Id}:${String(args.Exception?.message ?? '')}`));
+      conn.OnSubscriptionError.push((_s: unknown, args: SubscriptionErrorEventArgs) => errors.push(`${args.Subscription?.Id === sub.Id}:${String(args.Exception?.Message ?? '')}`));
       void conn.Open();
       await waitUntil(() => (errors.length ? true : undefined), 10_000);
       assert.ok(errors[0].startsWith('true:'), errors.join('; '));

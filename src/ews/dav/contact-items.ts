@@ -3,7 +3,7 @@
 // everything else; writes go back as vCards with If-Match, so a change made by
 // another client in between is a conflict, never a silent overwrite.
 import { createHash, randomUUID } from 'node:crypto';
-import { x, type Element, type Xml } from '../../soap/xml.js';
+import { NS, child, textOf, x, type Element, type Xml } from '../../soap/xml.js';
 import { readVCard, writeVCard, type CardItem } from '../../convert/vcard-contact.js';
 import {
   ContactConflictError,
@@ -19,9 +19,13 @@ import { EwsError, storeUnavailable } from '../errors.js';
 import type { RequestContext } from '../operation.js';
 import type { EwsFolder } from '../folders/tree.js';
 import { renderContactItem, contactPropertyValue, type ContactItemMeta } from '../contacts/render.js';
-import { applyContactUpdates, parseContactItemElement } from '../contacts/parse.js';
+import { applyContactUpdates, parseContactItemElement, setContactPhoto } from '../contacts/parse.js';
+import { CONTACT_PICTURE_NAME } from '../contacts/properties.js';
 import type { ItemShape } from '../items/shape.js';
-import { encodeDavItemId, etagChangeKey, type DavItemRef } from '../items/dav-item-id.js';
+import { decodeDavItemIdBytes, encodeDavItemId, etagChangeKey, type DavItemRef } from '../items/dav-item-id.js';
+import { ID_VERSION } from '../folders/folder-id.js';
+import { resolveDavItem } from './resolve.js';
+import type { FolderTree } from '../folders/tree.js';
 import { itemNotFound } from '../items/request.js';
 import { pageOf, type Page, type Paging } from '../paging.js';
 import { evaluate, type Restriction } from '../restriction.js';
@@ -47,11 +51,9 @@ function load(folder: EwsFolder, obj: ContactObject): LoadedCard | undefined {
     return undefined; // a broken card never hides the rest of the book
   }
   const ref: DavItemRef = { store: 'contacts', view: 'VCARD', href: obj.href };
-  return {
-    obj,
-    item,
-    meta: { id: encodeDavItemId(ref), changeKey: etagChangeKey(obj.etag), parentFolderId: folder.id, parentChangeKey: folder.changeKey, href: obj.href, lastModified: obj.lastModified, size: Buffer.byteLength(obj.data) },
-  };
+  const meta: ContactItemMeta = { id: encodeDavItemId(ref), changeKey: etagChangeKey(obj.etag), parentFolderId: folder.id, parentChangeKey: folder.changeKey, href: obj.href, lastModified: obj.lastModified, size: Buffer.byteLength(obj.data) };
+  if (item.kind === 'contact' && item.photo) meta.photoAttachmentId = encodeContactPhotoId(ref);
+  return { obj, item, meta };
 }
 
 async function guard<T>(fn: () => Promise<T>): Promise<T> {
@@ -218,5 +220,109 @@ export async function syncContacts(ctx: RequestContext, folder: EwsFolder, state
     const complete = batch.length === pending.length;
     const next: ContactSyncState = complete ? { f: folder.id, t: res.token, k: [...known] } : { f: folder.id, t: prev?.t ?? '', k: [...known], d: [...done] };
     return { state: sealState('C1', next, ctx.stateSecret), changes, last: complete };
+  });
+}
+
+// ------------------------------------------------------------------ the contact picture
+// A contact's PHOTO is served as one file attachment, ContactPicture.jpg with
+// IsContactPhoto=true, as Exchange shows it (DavMail and Outlook read it so).
+// Its AttachmentId is the contact's DAV item id behind its own kind byte, so
+// GetAttachment / DeleteAttachment can tell it from a mail attachment id.
+
+/** Kind byte of contact-picture attachment ids (mail: 4 in items/attachment-id.ts; folders and items: 1-3, 5, 6). */
+const KIND_CONTACT_PHOTO = 7;
+
+export function encodeContactPhotoId(ref: DavItemRef): string {
+  const item = Buffer.from(encodeDavItemId(ref), 'base64url');
+  return Buffer.concat([Buffer.from([ID_VERSION, KIND_CONTACT_PHOTO]), item]).toString('base64url');
+}
+
+/** The contact a picture attachment id belongs to; undefined when the id is not one. */
+export function decodeContactPhotoId(id: string): DavItemRef | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(id) || id.length > 8192) return undefined;
+  const buf = Buffer.from(id, 'base64url');
+  if (buf.length < 3 || buf[0] !== ID_VERSION || buf[1] !== KIND_CONTACT_PHOTO) return undefined;
+  const ref = decodeDavItemIdBytes(buf.subarray(2));
+  return ref?.store === 'contacts' ? ref : undefined;
+}
+
+const photoNotFound = () => new EwsError('ErrorInvalidAttachmentId', 'The attachment could not be found.');
+
+/**
+ * GetAttachment for a contact picture: undefined when `attachmentId` is not a
+ * contact-picture id (the caller goes on with mail attachment ids); otherwise the
+ * t:FileAttachment with its Content (throws ErrorInvalidAttachmentId when the
+ * contact has no picture any more, ErrorItemNotFound when the contact is gone).
+ */
+export async function getContactPhoto(ctx: RequestContext, tree: FolderTree, attachmentId: string): Promise<Xml | undefined> {
+  const ref = decodeContactPhotoId(attachmentId);
+  if (!ref) return undefined;
+  const resolved = resolveDavItem(tree, encodeDavItemId(ref));
+  if (!resolved) throw photoNotFound();
+  const store = contactStoreOf(ctx, resolved.folder);
+  return guard(async () => {
+    const obj = await store.getObject(ref.href);
+    const item = readVCard(obj.data);
+    if (item.kind !== 'contact' || !item.photo) throw photoNotFound();
+    return x(
+      't:FileAttachment',
+      null,
+      x('t:AttachmentId', { Id: attachmentId }),
+      x('t:Name', null, CONTACT_PICTURE_NAME),
+      x('t:ContentType', null, item.photo.contentType),
+      x('t:Size', null, String(item.photo.data.length)),
+      obj.lastModified ? x('t:LastModifiedTime', null, obj.lastModified.toISOString().replace(/\.\d{3}Z$/, 'Z')) : undefined,
+      x('t:IsInline', null, 'false'),
+      x('t:IsContactPhoto', null, 'true'),
+      x('t:Content', null, item.photo.data.toString('base64')),
+    );
+  });
+}
+
+/**
+ * CreateAttachment of a picture on a contact (a t:FileAttachment with
+ * IsContactPhoto=true, or named ContactPicture.jpg): the vCard's PHOTO is
+ * replaced. Answers the t:FileAttachment (AttachmentId with RootItemId /
+ * RootItemChangeKey) for the response. `parentItemId` must be a contact id.
+ */
+export async function setContactPhotoAttachment(ctx: RequestContext, tree: FolderTree, parentItemId: string, attachment: Element): Promise<Xml> {
+  const resolved = resolveDavItem(tree, parentItemId);
+  if (!resolved || resolved.ref.store !== 'contacts') throw itemNotFound();
+  if (attachment.localName !== 'FileAttachment') throw new EwsError('ErrorInvalidItemForOperationCreateItemAttachment', 'Only a file attachment (the contact picture) can be added to a contact.');
+  const content = child(attachment, NS.types, 'Content');
+  const contentType = textOf(child(attachment, NS.types, 'ContentType'))?.trim();
+  const data = Buffer.from((content?.textContent ?? '').replace(/\s+/g, ''), 'base64');
+  if (!data.length) throw new EwsError('ErrorInvalidRequest', 'The contact picture has no Content.');
+  const store = contactStoreOf(ctx, resolved.folder);
+  return guard(async () => {
+    for (let attempt = 0; ; attempt++) {
+      const obj = await store.getObject(resolved.ref.href);
+      const item = readVCard(obj.data);
+      if (item.kind !== 'contact') throw new EwsError('ErrorInvalidItemForOperationCreateItemAttachment', 'A distribution list has no picture.');
+      setContactPhoto(item, data, contentType && /^image\//.test(contentType) ? contentType : 'image/jpeg');
+      try {
+        const saved = await store.updateObject(resolved.ref.href, writeVCard(item), obj.etag);
+        return x('t:FileAttachment', null, x('t:AttachmentId', { Id: encodeContactPhotoId(resolved.ref), RootItemId: parentItemId, RootItemChangeKey: etagChangeKey(saved.etag) }));
+      } catch (e) {
+        if (!(e instanceof ContactConflictError) || attempt > 0) throw e;
+      }
+    }
+  });
+}
+
+/** DeleteAttachment of a contact picture: false when the id is not a contact-picture id; otherwise the PHOTO goes and the contact's new id/change key is answered. */
+export async function deleteContactPhoto(ctx: RequestContext, tree: FolderTree, attachmentId: string): Promise<Xml | false> {
+  const ref = decodeContactPhotoId(attachmentId);
+  if (!ref) return false;
+  const resolved = resolveDavItem(tree, encodeDavItemId(ref));
+  if (!resolved) throw photoNotFound();
+  const store = contactStoreOf(ctx, resolved.folder);
+  return guard(async () => {
+    const obj = await store.getObject(ref.href);
+    const item = readVCard(obj.data);
+    if (item.kind !== 'contact' || !item.photo) throw photoNotFound();
+    delete item.photo;
+    const saved = await store.updateObject(ref.href, writeVCard(item), obj.etag);
+    return x('m:RootItemId', { RootItemId: encodeDavItemId(ref), RootItemChangeKey: etagChangeKey(saved.etag) });
   });
 }

@@ -20,6 +20,7 @@ export const KIND_MAIL_ITEM = 3;
 const KIND_DAV = 5;
 /** Kind byte of DAV item ids (items/dav-item-id.ts). */
 export const KIND_DAV_ITEM = 6;
+// Kind 4 is mail attachments (items/attachment-id.ts), kind 7 contact pictures (dav/contact-items.ts).
 const VIEWS: DavView[] = ['VEVENT', 'VTODO', 'VCARD'];
 
 export function encodeFolderId(ref: FolderRef): string {

@@ -5,7 +5,9 @@ import { NS, attr, elementChildren, x } from '../../soap/xml.js';
 import { composeMessage } from '../../convert/compose.js';
 import { readMessage } from '../../convert/message-properties.js';
 import { EwsError, schemaViolation } from '../errors.js';
-import { ok, respond, type Operation } from '../operation.js';
+import { eachItem, ok, respond, type Operation } from '../operation.js';
+import { setContactPhotoAttachment } from '../dav/contact-items.js';
+import { decodeDavItemId } from '../items/dav-item-id.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { encodeAttachmentId } from '../items/attachment-id.js';
 import { decodeItemId } from '../items/item-id.js';
@@ -26,6 +28,11 @@ export const CreateAttachment: Operation = {
           throw schemaViolation('Attachments is required.');
         })(),
     );
+    if (decodeDavItemId(parentId)?.store === 'contacts') {
+      // On a contact, the one attachment there is: its picture (stored as the vCard's PHOTO).
+      const tree = await loadTree(ctx);
+      return respond('CreateAttachment', await eachItem(adds, async (el) => ok(x('m:Attachments', null, await setContactPhotoAttachment(ctx, tree, parentId, el)))));
+    }
     const tree = await loadTree(ctx, { dav: false });
     try {
       const resolved = resolveItem(tree, { id: parentId });

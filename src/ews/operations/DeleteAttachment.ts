@@ -11,12 +11,18 @@ import { composeInputOf, withStableId } from '../items/message-edit.js';
 import { STABLE_ID_HEADER, itemNotFound, parseItemIds } from '../items/request.js';
 import { encodeItemId } from '../items/item-id.js';
 import { appendMessage } from '../items/send.js';
+import { decodeContactPhotoId, deleteContactPhoto } from '../dav/contact-items.js';
 
 export const DeleteAttachment: Operation = {
   name: 'DeleteAttachment',
   async handle(req, ctx) {
     const ids = parseItemIds(messagesChild(req, 'AttachmentIds'), 'AttachmentIds');
     const results = await eachItem(ids, async ({ id }) => {
+      if (decodeContactPhotoId(id)) {
+        const root = await deleteContactPhoto(ctx, await loadTree(ctx), id);
+        if (!root) throw new EwsError('ErrorInvalidAttachmentId', 'The attachment could not be found.');
+        return ok(root);
+      }
       const tree = await loadTree(ctx, { dav: false });
       const ref = decodeAttachmentId(id);
       if (!ref) throw invalidIdMalformed();

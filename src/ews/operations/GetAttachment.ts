@@ -2,6 +2,7 @@
 import { NS, child, textOf, x, xsBool } from '../../soap/xml.js';
 import { EwsError, invalidIdMalformed, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
+import { decodeContactPhotoId, getContactPhoto } from '../dav/contact-items.js';
 import { loadTree, messagesChild } from '../folders/request.js';
 import { decodeAttachmentId } from '../items/attachment-id.js';
 import { readMessage } from '../../convert/message-properties.js';
@@ -19,8 +20,14 @@ export const GetAttachment: Operation = {
     const idsEl = messagesChild(req, 'AttachmentIds');
     if (!idsEl) throw schemaViolation('AttachmentIds is required.');
     const ids = parseItemIds(idsEl, 'AttachmentIds');
-    const tree = await loadTree(ctx, { dav: false });
+    const tree = await loadTree(ctx, { dav: ids.some((i) => decodeContactPhotoId(i.id)) });
     const results = await eachItem(ids, async ({ id }) => {
+      // A contact's picture (ContactPicture.jpg) lives in its vCard.
+      if (decodeContactPhotoId(id)) {
+        const photo = await getContactPhoto(ctx, tree, id);
+        if (!photo) throw attachmentNotFound();
+        return ok(x('m:Attachments', null, photo));
+      }
       const ref = decodeAttachmentId(id);
       if (!ref) throw invalidIdMalformed();
       const folder = tree.find(ref.item.folder);
