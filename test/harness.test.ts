@@ -114,8 +114,10 @@ test('addUser: explicit names, duplicates refused, safe from several processes',
   }
   // every line of both files is intact (no interleaved appends)
   // (other test files add users at the same time, some with extra userdb fields after the six colons)
-  assert.ok(passwd.filter(Boolean).every((l) => /^[^:]+@[^:]+:\{PLAIN\}[^:]+::::::[^:\n]*$/.test(l)));
-  assert.ok(htpasswd.filter(Boolean).every((l) => /^[^:]+@[^:]+:[^:]+$/.test(l)));
+  const torn = passwd.filter(Boolean).filter((l) => !/^[^:]+@[^:]+:\{PLAIN\}[^:]+::::::/.test(l));
+  assert.deepEqual(torn, [], 'no torn passwd lines');
+  const tornHt = htpasswd.filter(Boolean).filter((l) => !/^[^:]+@[^:]+:[^:]+$/.test(l));
+  assert.deepEqual(tornHt, [], 'no torn htpasswd lines');
 
   await Promise.all(users.slice(0, 6).map((x) => withImap(b, x, async (c) => assert.ok(c.authenticated))));
 });
