@@ -83,8 +83,10 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
   };
 
   const sendXml = (res: ServerResponse, status: number, body: string) => {
-    res.writeHead(status, { 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
-    res.end(body);
+    // Encode once: byteLength and end(string) would each walk a large answer.
+    const bytes = Buffer.from(body, 'utf8');
+    res.writeHead(status, { 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': bytes.length });
+    res.end(bytes);
   };
 
   const handleEws = async (req: IncomingMessage, res: ServerResponse, started: number) => {
