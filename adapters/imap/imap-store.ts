@@ -36,6 +36,7 @@ interface ImapExec {
 
 export class ImapMailStore implements MailStore {
   readonly capabilities: MailStoreCapabilities;
+  private readonly synced = new Set<string>();
 
   constructor(
     private readonly client: ImapFlow,
@@ -349,7 +350,9 @@ export class ImapMailStore implements MailStore {
 
   /** Selects (or examines) a folder under imapflow's lock and hands its state to `fn`. */
   private async withMailbox<T>(path: string, readOnly: boolean, fn: (state: MailboxState) => Promise<T>): Promise<T> {
-    const wasSelected = this.client.mailbox && this.client.mailbox.path === path;
+    // One NOOP per folder per request (this store lives for one request): enough to see what others changed.
+    const wasSelected = this.client.mailbox && this.client.mailbox.path === path && !this.synced.has(path);
+    this.synced.add(path);
     let lock;
     try {
       lock = await this.client.getMailboxLock(path, { readOnly });
