@@ -2,7 +2,9 @@
 // memory and event loop are measured alone), driven over IPC. Started with the JSON of
 // its settings in argv[2]; answers {type:'ready', url} and, on {type:'stats'}, its RSS,
 // event-loop delay (since the last stats) and backend connections.
+import { readFileSync, unlinkSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../src/config.js';
 import { startGateway } from '../src/server/http.js';
 import { createLogger } from '../src/server/log.js';
@@ -59,6 +61,24 @@ process.on('message', (m: { type: string }) => {
   } else if (m.type === 'gc') {
     (globalThis as { gc?: () => void }).gc?.();
     send({ type: 'gc' });
+  } else if (m.type === 'heap') {
+    // A heap snapshot summarised by constructor (BENCH_HEAP=1 in bench/notify.ts).
+    const file = writeHeapSnapshot(`/tmp/ewsgate-notify-${process.pid}.heapsnapshot`);
+    const snap = JSON.parse(readFileSync(file, 'utf8')) as { snapshot: { meta: { node_fields: string[]; node_types: string[][] } }; nodes: number[]; strings: string[] };
+    unlinkSync(file);
+    const f = snap.snapshot.meta.node_fields;
+    const types = snap.snapshot.meta.node_types[0];
+    const agg = new Map<string, [number, number]>();
+    for (let i = 0; i < snap.nodes.length; i += f.length) {
+      const type = types[snap.nodes[i + f.indexOf('type')]];
+      const name = snap.strings[snap.nodes[i + f.indexOf('name')]];
+      const key = type === 'string' || type === 'concatenated string' || type === 'sliced string' ? `${type}:${name.slice(0, 40)}` : `${type}:${name.slice(0, 60)}`;
+      const a = agg.get(key) ?? [0, 0];
+      a[0]++;
+      a[1] += snap.nodes[i + f.indexOf('self_size')];
+      agg.set(key, a);
+    }
+    send({ type: 'heap', top: [...agg.entries()].sort((a, b) => b[1][1] - a[1][1]).slice(0, 60) });
   } else if (m.type === 'stop') {
     void gateway.close().then(() => process.exit(0));
   }

@@ -45,7 +45,7 @@ after(async () => {
 describe('streaming (Dovecot push)', () => {
   test('a message delivered by LMTP arrives as CreatedEvent + NewMailEvent and a ModifiedEvent of the inbox, readable by GetItem', async () => {
     const { id } = await subscribe(g, user, 'Streaming');
-    const s = new StreamReader(g, user, [id], 1);
+    const s = new StreamReader(g, user, [id], 10);
     try {
       await waitUntil(() => s.status === 200 || undefined);
       assert.equal(s.contentType, 'text/xml; charset=utf-8');
@@ -68,7 +68,7 @@ describe('streaming (Dovecot push)', () => {
 
   test('flags and expunges made over IMAP arrive as ModifiedEvent and DeletedEvent', async () => {
     const { id } = await subscribe(g, user, 'Streaming');
-    const s = new StreamReader(g, user, [id], 1);
+    const s = new StreamReader(g, user, [id], 10);
     try {
       const uid = await withImap(g.backends, user, async (c) => ((await c.append('INBOX', rawMessage('to flag'), [])) as { uid: number }).uid);
       await s.waitForEvents((e) => e.some((x) => x.kind === 'CreatedEvent'));
@@ -90,7 +90,7 @@ describe('streaming (Dovecot push)', () => {
 
   test('folder create, rename and delete reach a SubscribeToAllFolders subscription', async () => {
     const { id } = await subscribe(g, user, 'Streaming', { all: true });
-    const s = new StreamReader(g, user, [id], 1);
+    const s = new StreamReader(g, user, [id], 10);
     try {
       await waitUntil(() => s.status === 200 || undefined);
       await withImap(g.backends, user, async (c) => {
@@ -119,7 +119,7 @@ describe('streaming (Dovecot push)', () => {
   test('several subscriptions on one connection, each event under its own SubscriptionId; keep-alives in between', async () => {
     const a = await subscribe(g, user, 'Streaming', { types: ['NewMailEvent'] });
     const b = await subscribe(g, user, 'Streaming', { types: ['CreatedEvent'] });
-    const s = new StreamReader(g, user, [a.id, b.id], 1);
+    const s = new StreamReader(g, user, [a.id, b.id], 10);
     try {
       const ka = await s.waitFor((d) => connectionStatus(d) === 'OK' && eventsOf(d).length === 0, 5000);
       assert.equal(all(ka, 'ResponseCode', M)[0]?.textContent, 'NoError');
@@ -144,14 +144,14 @@ describe('streaming (Dovecot push)', () => {
 
   test('a client that goes away mid-stream finds the events on its next connection with the same id', async () => {
     const { id } = await subscribe(g, user, 'Streaming', { types: ['NewMailEvent'] });
-    const s1 = new StreamReader(g, user, [id], 1);
+    const s1 = new StreamReader(g, user, [id], 10);
     await waitUntil(() => s1.status === 200 || undefined);
     s1.abort();
     await s1.done;
     await waitUntil(() => (g.gateway.notifications.hub.streams.size === 0 ? true : undefined), 5000);
     await deliverLmtp(g.backends, user.email, 'while away');
     await new Promise((r) => setTimeout(r, 300));
-    const s2 = new StreamReader(g, user, [id], 1);
+    const s2 = new StreamReader(g, user, [id], 10);
     try {
       await s2.waitForEvents((e) => e.some((x) => x.kind === 'NewMailEvent'));
     } finally {
@@ -225,7 +225,7 @@ describe('streaming errors', () => {
 
   test('Unsubscribe ends a held connection; the id is then ErrorSubscriptionNotFound', async () => {
     const { id } = await subscribe(g, user, 'Streaming');
-    const s = new StreamReader(g, user, [id], 1);
+    const s = new StreamReader(g, user, [id], 10);
     await waitUntil(() => s.status === 200 || undefined);
     await new Promise((r) => setTimeout(r, 100));
     const r = await soap(g, user, `<m:Unsubscribe><m:SubscriptionId>${id}</m:SubscriptionId></m:Unsubscribe>`);
@@ -251,7 +251,7 @@ describe('streaming: overflow and takeover', () => {
         for (let i = 0; i < 12; i++) await c.append('INBOX', rawMessage(`overflow ${i}`), ['\\Seen']);
       });
       await new Promise((r) => setTimeout(r, 300));
-      const s = new StreamReader(small, u, [id], 1);
+      const s = new StreamReader(small, u, [id], 10);
       try {
         const err = await s.waitFor((d) => codeOf(d) === 'ErrorMissedNotificationEvents');
         assert.equal(all(err, 'GetStreamingEventsResponseMessage', M)[0].getAttribute('ResponseClass'), 'Error');
@@ -271,10 +271,10 @@ describe('streaming: overflow and takeover', () => {
 
   test('a second connection for the same subscription takes it over; the first one closes', async () => {
     const { id } = await subscribe(g, user, 'Streaming', { types: ['NewMailEvent'] });
-    const first = new StreamReader(g, user, [id], 1);
+    const first = new StreamReader(g, user, [id], 10);
     await waitUntil(() => first.status === 200 || undefined);
     await new Promise((r) => setTimeout(r, 100));
-    const second = new StreamReader(g, user, [id], 1);
+    const second = new StreamReader(g, user, [id], 10);
     try {
       await first.waitEnd(5000);
       assert.equal(connectionStatus(first.docs[first.docs.length - 1]), 'Closed');
@@ -371,7 +371,7 @@ describe('pull subscriptions', () => {
     g = await startNotifyGateway({ push: true, port, notify: { heartbeatMs: 300, maxStreamBytes: 64 * 1024 } });
     const inbox = await soap(g, user, `<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape><m:FolderIds>${did('inbox')}</m:FolderIds></m:GetFolder>`);
     const inboxId = all(inbox.doc, 'FolderId', T)[0].getAttribute('Id');
-    const s = new StreamReader(g, user, [id], 1);
+    const s = new StreamReader(g, user, [id], 10);
     try {
       const evs = await s.waitForEvents((e) => e.some((x) => x.kind === 'ModifiedEvent' && x.folderId === inboxId));
       assert.ok(evs.length >= 1);

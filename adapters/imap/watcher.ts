@@ -48,7 +48,6 @@ type LoopState = 'connecting' | 'running' | 'idling' | 'parked';
 
 class ImapWatcher implements MailWatcher {
   private client?: ImapFlow;
-  private clientStore?: ImapMailStore;
   private closed = false;
   /** Diffs that want the connection: while any runs, the loop does not IDLE. */
   private users = 0;
@@ -79,9 +78,10 @@ class ImapWatcher implements MailWatcher {
     try {
       // imapflow writes some commands (the LIST-STATUS of the store) without ending an IDLE
       // first, so the loop is parked, out of IDLE, while the store is used.
+      let client: ImapFlow | undefined;
       for (;;) {
-        const client = this.client;
-        if (!client?.usable || !this.clientStore || this.closed) throw new BackendUnavailableError('The watcher is not connected.');
+        client = this.client;
+        if (!client?.usable || this.closed) throw new BackendUnavailableError('The watcher is not connected.');
         if (this.state === 'parked') break;
         if (this.state === 'idling') {
           // A NOOP goes through imapflow's IDLE breaking, then the loop parks.
@@ -90,7 +90,8 @@ class ImapWatcher implements MailWatcher {
         }
         await new Promise<void>((r) => this.stateWaiters.push(r));
       }
-      return await fn(this.clientStore!);
+      // A store per use: ImapMailStore syncs a selected folder once per store (once per request).
+      return await fn(new ImapMailStore(client!, () => undefined));
     } finally {
       this.users--;
       if (this.users === 0) this.unpark?.();
@@ -131,7 +132,6 @@ class ImapWatcher implements MailWatcher {
     const first = this.opts.backoffMs ?? 1000;
     let backoff = first;
     while (!this.closed) {
-      let wasReady = false;
       let failure: unknown;
       const client = new ImapFlow({
         host: this.endpoint.host,
@@ -167,10 +167,8 @@ class ImapWatcher implements MailWatcher {
         }
         if (this.closed) break;
         this.client = client;
-        this.clientStore = new ImapMailStore(client, () => undefined);
         await client.mailboxOpen(this.idlePath, { readOnly: true });
         backoff = first;
-        wasReady = true;
         this.listener.ready();
         this.pollTimer = setInterval(() => this.listener.changed(null), this.pollMs);
         this.pollTimer.unref();
@@ -196,10 +194,7 @@ class ImapWatcher implements MailWatcher {
         this.unpark?.();
         if (this.pollTimer) clearInterval(this.pollTimer);
         this.pollTimer = undefined;
-        if (this.client === client) {
-          this.client = undefined;
-          this.clientStore = undefined;
-        }
+        if (this.client === client) this.client = undefined;
         client.close();
       }
       if (this.closed) break;

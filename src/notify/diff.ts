@@ -172,6 +172,20 @@ export async function diffFolders(store: MailStore, tree: FolderTree, prev: Fold
   return steps;
 }
 
+/**
+ * The message-level steps of one folder only, from `prev` to its state now (one
+ * single-folder LIST-STATUS): what the IMAP watcher runs when the folder it idles on rings,
+ * instead of listing every folder. `tree` may be an older listing (ids, parents).
+ */
+export async function diffOneFolder(store: MailStore, tree: FolderTree, f: EwsFolder, prev: FolderState, now = new Date()): Promise<DiffStep[]> {
+  const mf = await store.folderStatus(f.mail!.path);
+  // The listing's own copy is brought up to date for the UnreadCount of the folder event.
+  Object.assign(f.mail!, { messages: mf.messages, unseen: mf.unseen, uidNext: mf.uidNext, uidValidity: mf.uidValidity, highestModseq: mf.highestModseq });
+  const cur: FolderState = { ...prev, uidValidity: mf.uidValidity, modseq: mf.highestModseq ?? 0n, uidNext: mf.uidNext };
+  const parentId = f.parent && f.parent !== tree.root ? idOf(f.parent) : idOf(tree.msgFolderRoot);
+  return diffItems(store, f, prev, cur, parentId, now);
+}
+
 function refOfKey(key: string): FolderRef {
   const k = folderKeyOf(key);
   return { kind: 'mail', stableId: k.stableId, path: k.path };

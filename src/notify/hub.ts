@@ -20,16 +20,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthenticatedUser, StreamOut, StreamingAnswer } from '../ews/operation.js';
 import { FolderTree } from '../ews/folders/tree.js';
 import { encodeItemId } from '../ews/items/item-id.js';
-import type { MailStore } from '../ports/mail-store.js';
+import { FolderMissingError, type MailStore } from '../ports/mail-store.js';
 import type { MailWatcher, MailWatcherFactory } from '../ports/mail-watcher.js';
 import type { Logger } from '../server/log.js';
 import type { Xml } from '../soap/xml.js';
-import { diffFolders, freshen, keyOf, stateOf, trackedFolders, type Scope } from './diff.js';
+import { diffFolders, diffOneFolder, freshen, keyOf, stateOf, trackedFolders, type Scope } from './diff.js';
 import { sealWatermark, userDigest, type FolderState, type NotifyEvent, type Subscription } from './model.js';
 import { PushDelivery } from './push.js';
 import { SubQueue } from './queue.js';
-import { StreamSession, type StreamLimits } from './stream.js';
+import { StreamSession, StreamTicker, type StreamLimits } from './stream.js';
 import { eventEndpoint } from './endpoint.js';
+
+/** The folder the IMAP watcher idles on. */
+const IDLE_FOLDER = 'INBOX';
 
 /** A stream opening checks for events Dovecot's POSTs missed at most this often per user. */
 const HEAL_CHECK_MS = 10_000;
@@ -95,6 +98,7 @@ export class NotificationHub {
   private readonly channels = new Map<string, UserChannel>();
   private readonly tombstones = new Map<string, number>();
   readonly streams = new Set<StreamSession>();
+  readonly ticker: StreamTicker;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
   counters = { eventsIn: 0, eventsOut: 0 };
@@ -114,6 +118,8 @@ export class NotificationHub {
       pushRetryFirstMs: opts.pushRetryFirstMs ?? 30_000,
       pushTimeoutMs: opts.pushTimeoutMs ?? 30_000,
     };
+    // Keep-alives and ConnectionTimeouts are checked this often (a tenth of the keep-alive interval, at most a second).
+    this.ticker = new StreamTicker(Math.max(20, Math.min(1000, Math.floor(this.limits.heartbeatMs / 10), Math.floor(minuteMs / 10))));
     this.handleEventPost = eventEndpoint(this, { secret: opts.eventsSecret, fromAnywhere: opts.eventsFromAnywhere ?? false, log: opts.log });
     this.sweeper = setInterval(() => this.sweep(), Math.max(100, Math.min(this.limits.subscriptionIdleMs / 4, 60_000)));
     this.sweeper.unref();
@@ -161,6 +167,11 @@ export class NotificationHub {
     } else ch.password = password;
     ch.keep();
     return ch;
+  }
+
+  channelNeedsListing(login: string, keys: string[]): boolean {
+    const ch = this.channels.get(login);
+    return !ch || ch.needsListing(keys);
   }
 
   dropChannel(ch: UserChannel): void {
@@ -238,13 +249,19 @@ export class UserNotifications {
     if (sub.kind === 'push') ch.startPush(q, initialWatermark);
   }
 
+  /** Whether opening a stream for these subscriptions needs a fresh folder listing (see openStream). */
+  needsListing(keys: string[]): boolean {
+    return this.hub.channelNeedsListing(this.login, keys);
+  }
+
   /**
    * GetStreamingEvents: the held answer for these subscriptions (all this user's, all
-   * streaming). `store` is the request's own session, used before the answer starts.
+   * streaming). `store` is the request's own session, used before the answer starts;
+   * `tree` a fresh listing of it, required when needsListing() said so.
    */
   async openStream(
     items: { id: string; key: string; sub: Subscription }[],
-    tree: FolderTree,
+    tree: FolderTree | undefined,
     store: MailStore,
     timeoutMinutes: number,
     initial: Xml[],
@@ -260,7 +277,7 @@ export class UserNotifications {
     return {
       streaming: true,
       async run(out: StreamOut) {
-        const session = new StreamSession(out, queues, timeoutMinutes * hub.limits.minuteMs, limits, (s) => hub.streams.delete(s), initial);
+        const session = new StreamSession(out, queues, timeoutMinutes * hub.limits.minuteMs, limits, (s) => hub.streams.delete(s), hub.ticker, initial);
         hub.streams.add(session);
         await session.run();
         ch.keep();
@@ -276,7 +293,10 @@ export class UserChannel {
   private readonly baseline = new Map<string, FolderState>();
   private watcher?: MailWatcher;
   private chain: Promise<void> = Promise.resolve();
-  private diffQueued = false;
+  private drainQueued = false;
+  private wantFull = false;
+  private readonly wantFolders = new Set<string>();
+  private polls = 0;
   /** When a stream's request last checked the baseline against the backend (Dovecot push). */
   private lastCheck = Date.now();
   private closeTimer?: NodeJS.Timeout;
@@ -327,11 +347,18 @@ export class UserChannel {
     });
   }
 
+  /** A stream needs a listing when a subscription must be rebuilt, the channel is new, or a check is due. */
+  needsListing(keys: string[]): boolean {
+    return !this.tree || this.closed || keys.some((k) => !this.subs.has(k)) || (this.hub.mode === 'dovecot' && Date.now() - this.lastCheck > HEAL_CHECK_MS);
+  }
+
   /** The queues for a GetStreamingEvents, rebuilding the ones this process does not know. */
-  attachForStream(items: { id: string; key: string; sub: Subscription }[], tree: FolderTree, store: MailStore): Promise<SubQueue[]> {
+  attachForStream(items: { id: string; key: string; sub: Subscription }[], listed: FolderTree | undefined, store: MailStore): Promise<SubQueue[]> {
     return this.serial(async () => {
       this.keep();
       const known = this.tree !== undefined;
+      // Things changed meanwhile (a subscription expired, the channel was new): list now.
+      const tree = listed ?? (this.needsListing(items.map((i) => i.key)) ? await freshen(store).then(() => FolderTree.load(store)) : undefined);
       const rebuilt: SubQueue[] = [];
       const queues = items.map((it) => {
         let q = this.subs.get(it.key);
@@ -342,14 +369,14 @@ export class UserChannel {
         }
         return q;
       });
-      if (known && this.hub.mode === 'dovecot' && Date.now() - this.lastCheck > HEAL_CHECK_MS) {
+      if (tree && known && this.hub.mode === 'dovecot' && Date.now() - this.lastCheck > HEAL_CHECK_MS) {
         // A nearly free check, on the request's own session and listing: anything Dovecot's POSTs missed.
         this.lastCheck = Date.now();
         await this.diffWith(store, tree);
       }
-      this.adopt(tree);
+      if (tree) this.adopt(tree);
       this.startSource();
-      for (const q of rebuilt) this.resyncHint(q, tree);
+      for (const q of rebuilt) this.resyncHint(q, tree ?? this.tree!);
       return queues;
     });
   }
@@ -431,10 +458,15 @@ export class UserChannel {
   private startSource(): void {
     if (this.closed || this.hub.mode !== 'imap' || this.watcher) return;
     const factory = this.hub.opts.watcher!;
-    const ring = () => this.scheduleDiff((diff) => this.watcher!.use(diff));
-    this.watcher = factory.watch(this.login, this.password, { idlePath: 'INBOX', pollMs: this.hub.limits.pollMs }, {
-      changed: () => ring(),
-      ready: () => ring(),
+    this.watcher = factory.watch(this.login, this.password, { idlePath: IDLE_FOLDER, pollMs: this.hub.limits.pollMs }, {
+      changed: (path) => {
+        if (path !== null) return this.requestDiff(path);
+        // A poll tick. When only the idled-on folder is watched, IDLE tells everything but a
+        // change of its subfolders: a full look every tenth tick is enough for those.
+        if (this.idleFolderOnly() && ++this.polls % 10 !== 0) return;
+        this.requestDiff(null);
+      },
+      ready: () => this.requestDiff(null),
       lost: (e) => this.hub.log.info('watcher connection lost; reconnecting', { user: this.login, error: (e as Error)?.message }),
       failed: (e) => {
         this.hub.log.error('watcher gave up', { user: this.login, error: (e as Error)?.message });
@@ -444,18 +476,48 @@ export class UserChannel {
     });
   }
 
+  private idleFolderOnly(): boolean {
+    const scope = this.scope();
+    if (scope.all || !this.tree) return false;
+    const idle = this.tree.folderAtPath(IDLE_FOLDER);
+    const idleKey = idle ? keyOf(idle) : undefined;
+    for (const k of scope.folders) if (k !== idleKey && !k.startsWith('v:') && !k.startsWith('d:')) return false;
+    return true;
+  }
+
+  /** Lends a store for a diff: the watcher's connection, or a moment of the user's pooled session. */
+  private async lend(fn: (store: MailStore) => Promise<void>): Promise<void> {
+    if (this.hub.mode === 'imap' && this.watcher) return this.watcher.use(fn);
+    const m = await this.hub.opts.openMailbox(this.login, this.password);
+    try {
+      await fn(m.mail);
+    } finally {
+      m.release();
+    }
+  }
+
   /**
-   * A MODSEQ diff from the baseline, on a store `run` lends for the time of the diff;
-   * rings that arrive meanwhile are folded into one more diff.
+   * A MODSEQ diff from the baseline: of one folder (`path`, it rang) or of everything (`null`).
+   * Requests that arrive while one is queued are folded into it.
    */
-  private scheduleDiff(run: (diff: (store: MailStore) => Promise<void>) => Promise<void>): void {
-    if (this.diffQueued || this.closed) return;
-    this.diffQueued = true;
+  private requestDiff(path: string | null): void {
+    if (this.closed) return;
+    if (path === null) this.wantFull = true;
+    else this.wantFolders.add(path);
+    if (this.drainQueued) return;
+    this.drainQueued = true;
     void this.serial(async () => {
-      this.diffQueued = false;
+      this.drainQueued = false;
+      const full = this.wantFull || !this.tree;
+      const folders = [...this.wantFolders];
+      this.wantFull = false;
+      this.wantFolders.clear();
       if (this.closed || this.subs.size === 0) return;
       try {
-        await run((store) => this.diffWith(store));
+        await this.lend(async (store) => {
+          if (full) return this.diffWith(store);
+          for (const p of folders) await this.diffFolder(store, p);
+        });
       } catch (e) {
         // The watcher reconnects and rings again; a session diff is retried at the next event.
         this.hub.log.info('notification diff failed', { user: this.login, error: (e as Error)?.message });
@@ -463,15 +525,28 @@ export class UserChannel {
     });
   }
 
-  private scheduleSessionDiff(): void {
-    this.scheduleDiff(async (diff) => {
-      const m = await this.hub.opts.openMailbox(this.login, this.password);
-      try {
-        await diff(m.mail);
-      } finally {
-        m.release();
-      }
-    });
+  /** Must run inside serial(): one folder's message changes, without listing the others. */
+  private async diffFolder(store: MailStore, path: string): Promise<void> {
+    const f = this.tree?.folderAtPath(path);
+    if (!f?.mail?.selectable) return this.diffWith(store);
+    const key = keyOf(f);
+    const p = this.baseline.get(key);
+    const scope = this.scope();
+    if (!p || !(scope.all || scope.folders.has(key))) return;
+    await freshen(store);
+    let steps;
+    try {
+      steps = await diffOneFolder(store, this.tree!, f, p);
+    } catch (e) {
+      if (e instanceof FolderMissingError) return this.diffWith(store);
+      throw e;
+    }
+    const events: NotifyEvent[] = [];
+    for (const step of steps) {
+      if (step.state) this.baseline.set(step.folder, step.state);
+      events.push(...step.events);
+    }
+    this.emit(events);
   }
 
   /** Must run inside serial(). `listed`: a fresh listing of `store` the caller has already. */
@@ -580,7 +655,7 @@ export class UserChannel {
       }
       if (needDiff) {
         // The diff from the baseline covers this POST too.
-        this.scheduleSessionDiff();
+        this.requestDiff(null);
         return;
       }
       for (const [k, s] of updates) this.baseline.set(k, s);

@@ -19,12 +19,44 @@ export interface StreamLimits {
 /** Rough size of the envelope around a body (header, namespaces). */
 const ENVELOPE_OVERHEAD = 700;
 
+/**
+ * One timer for every held connection of the process: keep-alives and ConnectionTimeout
+ * are checked here rather than by two timers per connection.
+ */
+export class StreamTicker {
+  private readonly sessions = new Set<StreamSession>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly everyMs: number) {}
+
+  add(s: StreamSession): void {
+    this.sessions.add(s);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.tick(), this.everyMs);
+      this.timer.unref();
+    }
+  }
+
+  delete(s: StreamSession): void {
+    this.sessions.delete(s);
+    if (!this.sessions.size && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const s of [...this.sessions]) s.tick(now);
+  }
+}
+
 export class StreamSession implements QueueConsumer {
   private bytes = 0;
   private ended = false;
   private flushScheduled = false;
-  private heartbeat?: NodeJS.Timeout;
-  private deadline?: NodeJS.Timeout;
+  private lastWrite = Date.now();
+  private deadline = 0;
   private finish!: () => void;
   private readonly done = new Promise<void>((r) => (this.finish = r));
 
@@ -34,6 +66,7 @@ export class StreamSession implements QueueConsumer {
     private readonly timeoutMs: number,
     private readonly limits: StreamLimits,
     private readonly onEnd: (s: StreamSession) => void,
+    private readonly ticker: StreamTicker,
     /** Errors to tell before anything else (e.g. ErrorSubscriptionNotFound for some ids). */
     private readonly initial: Xml[] = [],
   ) {}
@@ -54,12 +87,17 @@ export class StreamSession implements QueueConsumer {
     for (const m of this.initial) this.write(m);
     this.flush();
     if (this.ended) return; // closed already (byte cap, client gone)
-    this.heartbeat = setInterval(() => {
-      if (!this.ended) this.write(streamingKeepAlive());
-    }, this.limits.heartbeatMs);
-    this.deadline = setTimeout(() => this.close(), this.timeoutMs);
+    this.deadline = Date.now() + this.timeoutMs;
+    this.ticker.add(this);
     void this.out.closed.then(() => this.stop());
     await this.done;
+  }
+
+  /** Called by the ticker: ConnectionTimeout, or a keep-alive after a quiet heartbeat interval. */
+  tick(now: number): void {
+    if (this.ended) return;
+    if (now >= this.deadline) this.close();
+    else if (now - this.lastWrite >= this.limits.heartbeatMs) this.write(streamingKeepAlive());
   }
 
   wake(): void {
@@ -135,14 +173,14 @@ export class StreamSession implements QueueConsumer {
       return;
     }
     this.bytes += body.raw.length + ENVELOPE_OVERHEAD;
+    this.lastWrite = Date.now();
     this.out.send(body);
   }
 
   private stop(): void {
     if (this.ended) return;
     this.ended = true;
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    if (this.deadline) clearTimeout(this.deadline);
+    this.ticker.delete(this);
     for (const q of this.queues) {
       if (q.consumer === this) {
         q.consumer = undefined;

@@ -37,8 +37,12 @@ export const GetStreamingEvents: Operation = {
       }
     }
     if (firstError) return errorAnswer(firstError, bad);
-    await freshen(ctx.mailbox.mail);
-    const tree = await loadTree(ctx);
+    // A reconnect of subscriptions this process serves already needs nothing from the backend.
+    let tree;
+    if (n.needsListing(good.map((g) => g.key))) {
+      await freshen(ctx.mailbox.mail);
+      tree = await loadTree(ctx);
+    }
     return n.openStream(good, tree, ctx.mailbox.mail, timeout, []);
   },
 };

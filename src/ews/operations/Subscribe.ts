@@ -48,6 +48,8 @@ export const Subscribe: Operation = {
       if (kind !== 'pull' && !n) throw subscriptionErrors.unavailable();
       const folderIds = childAny(requestEl, 'FolderIds');
       if (!all && !folderIds) throw subscriptionErrors.request('name the folders (FolderIds) or set SubscribeToAllFolders.');
+      // Fresh, or a folder the session has selected would show an older state, and the new
+      // subscription would report what happened before it.
       await freshen(ctx.mailbox.mail);
       const tree = await loadTree(ctx);
       const folders = all ? [] : resolveFolders(folderIds!, tree, ctx);
