@@ -58,9 +58,12 @@ process.on('message', (m: { type: string }) => {
       hub,
     });
     eld.reset();
-  } else if (m.type === 'gc') {
-    (globalThis as { gc?: () => void }).gc?.();
-    send({ type: 'gc' });
+  } else if (m.type === 'gc' || m.type === 'gc-hard') {
+    // 'gc-hard': what V8's memory reducer does once the process idles (compaction, heap shrunk).
+    const gc = (globalThis as { gc?: (o?: object) => void }).gc;
+    if (m.type === 'gc') gc?.();
+    else gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    send({ type: m.type });
   } else if (m.type === 'heap') {
     // A heap snapshot summarised by constructor (BENCH_HEAP=1 in bench/notify.ts).
     const file = writeHeapSnapshot(`/tmp/ewsgate-notify-${process.pid}.heapsnapshot`);

@@ -55,9 +55,15 @@ export function stateOf(f: EwsFolder, tree: FolderTree): FolderState {
 
 /** Folders whose state a watermark of this scope records: the watched ones and their children. */
 export function trackedFolders(tree: FolderTree, scope: Scope): EwsFolder[] {
-  const mail = tree.all().filter((f) => f.mail);
+  // A folder listed without its STATUS (renamed or deleted as it was listed) is left out.
+  const mail = tree.all().filter((f) => f.mail && !(f.mail.selectable && f.mail.uidValidity === 0));
   if (scope.all) return mail;
   return mail.filter((f) => scope.folders.has(keyOf(f)) || (f.parent && scope.folders.has(keyOf(f.parent))));
+}
+
+/** Whether a listing caught a folder in the middle of a rename or delete (listed, but no STATUS). */
+export function isUnsettled(tree: FolderTree): boolean {
+  return tree.mailFolders.some((m) => m.selectable && m.uidValidity === 0);
 }
 
 /**
@@ -100,13 +106,16 @@ const NO_NEW_MAIL: ReadonlySet<string> = new Set(['\\Sent', '\\Drafts', '\\Trash
 export async function diffFolders(store: MailStore, tree: FolderTree, prev: FolderState[], scope: Scope, now = new Date()): Promise<DiffStep[]> {
   const steps: DiffStep[] = [];
   const before = new Map(prev.map((s) => [s.key, s]));
+  // A folder listed without its STATUS (and so without its stable id) is being renamed or
+  // deleted right now: this round leaves the hierarchy alone, the next one sees it settled.
+  const unsettled = isUnsettled(tree);
   const current = trackedFolders(tree, scope);
   const currentKeys = new Set(current.map(keyOf));
   const rootId = idOf(tree.msgFolderRoot);
 
   // Folders that went away (deleted, or moved out of what is tracked).
   for (const p of prev) {
-    if (currentKeys.has(p.key)) continue;
+    if (currentKeys.has(p.key) || unsettled) continue;
     const concerned = isWatched(p.key, scope) || isWatched(p.parent, scope);
     const still = tree.find(refOfKey(p.key));
     const events: NotifyEvent[] = [];

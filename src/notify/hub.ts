@@ -24,7 +24,7 @@ import { FolderMissingError, type MailStore } from '../ports/mail-store.js';
 import type { MailWatcher, MailWatcherFactory } from '../ports/mail-watcher.js';
 import type { Logger } from '../server/log.js';
 import type { Xml } from '../soap/xml.js';
-import { diffFolders, diffOneFolder, freshen, keyOf, stateOf, trackedFolders, type Scope } from './diff.js';
+import { diffFolders, diffOneFolder, freshen, isUnsettled, keyOf, stateOf, trackedFolders, type Scope } from './diff.js';
 import { sealWatermark, userDigest, type FolderState, type NotifyEvent, type Subscription } from './model.js';
 import { PushDelivery } from './push.js';
 import { SubQueue } from './queue.js';
@@ -99,6 +99,7 @@ export class NotificationHub {
   private readonly tombstones = new Map<string, number>();
   readonly streams = new Set<StreamSession>();
   readonly ticker: StreamTicker;
+  readonly streamLimits: StreamLimits;
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
   counters = { eventsIn: 0, eventsOut: 0 };
@@ -118,6 +119,7 @@ export class NotificationHub {
       pushRetryFirstMs: opts.pushRetryFirstMs ?? 30_000,
       pushTimeoutMs: opts.pushTimeoutMs ?? 30_000,
     };
+    this.streamLimits = { heartbeatMs: this.limits.heartbeatMs, maxBytes: this.limits.maxStreamBytes, maxEventsPerNotification: this.limits.maxEventsPerNotification };
     // Keep-alives and ConnectionTimeouts are checked this often (a tenth of the keep-alive interval, at most a second).
     this.ticker = new StreamTicker(Math.max(20, Math.min(1000, Math.floor(this.limits.heartbeatMs / 10), Math.floor(minuteMs / 10))));
     this.handleEventPost = eventEndpoint(this, { secret: opts.eventsSecret, fromAnywhere: opts.eventsFromAnywhere ?? false, log: opts.log });
@@ -269,18 +271,13 @@ export class UserNotifications {
     const hub = this.hub;
     const ch = hub.channel(this.login, this.password);
     const queues = await ch.attachForStream(items, tree, store);
-    const limits: StreamLimits = {
-      heartbeatMs: hub.limits.heartbeatMs,
-      maxBytes: hub.limits.maxStreamBytes,
-      maxEventsPerNotification: hub.limits.maxEventsPerNotification,
-    };
+    const limits = hub.streamLimits;
     return {
       streaming: true,
-      async run(out: StreamOut) {
+      run(out: StreamOut) {
         const session = new StreamSession(out, queues, timeoutMinutes * hub.limits.minuteMs, limits, (s) => hub.streams.delete(s), hub.ticker, initial);
         hub.streams.add(session);
-        await session.run();
-        ch.keep();
+        return session.run();
       },
     };
   }
@@ -558,6 +555,11 @@ export class UserChannel {
     }
     const scope = this.scope();
     const steps = await diffFolders(store, tree, [...this.baseline.values()], scope);
+    if (isUnsettled(tree)) {
+      // A folder was being renamed or deleted while listed: look again in a moment.
+      const t = setTimeout(() => this.requestDiff(null), 300);
+      t.unref();
+    }
     const events: NotifyEvent[] = [];
     for (const step of steps) {
       if (step.state) this.baseline.set(step.folder, step.state);

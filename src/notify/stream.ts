@@ -76,7 +76,7 @@ export class StreamSession implements QueueConsumer {
   }
 
   /** Holds the connection until the timeout, the byte cap, a detach of every subscription, or the client leaving. */
-  async run(): Promise<void> {
+  run(): Promise<void> {
     for (const q of this.queues) {
       const previous = q.consumer;
       q.consumer = this;
@@ -86,11 +86,12 @@ export class StreamSession implements QueueConsumer {
     }
     for (const m of this.initial) this.write(m);
     this.flush();
-    if (this.ended) return; // closed already (byte cap, client gone)
+    if (this.ended) return this.done; // closed already (byte cap, client gone)
     this.deadline = Date.now() + this.timeoutMs;
     this.ticker.add(this);
     void this.out.closed.then(() => this.stop());
-    await this.done;
+    // Not an async function: a held connection keeps no suspended frame of its own.
+    return this.done;
   }
 
   /** Called by the ticker: ConnectionTimeout, or a keep-alive after a quiet heartbeat interval. */
