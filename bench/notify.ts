@@ -10,8 +10,11 @@
 //   node --import tsx bench/notify.ts            # 1000 users × 10 streams, 1000 events
 //   BENCH_USERS=100 BENCH_STREAMS=10 BENCH_EVENTS=100 BENCH_MODES=push node --import tsx bench/notify.ts
 //
-// Every user is a real Dovecot user (a passwd-file entry each); a user's 10 connections
-// share its one subscription-less session in the pool, which closes after 1 s idle.
+// Every user is a real Dovecot user (a passwd-file entry each) with its own streaming
+// subscription per connection. Setting up, a user's requests share its pooled IMAP session,
+// which closes after 1 s idle; the measurements start after that. BENCH_HEAP=1 prints a
+// summary of the gateway's heap by constructor; BENCH_IDLE_CHECK sets Dovecot's
+// mailbox_idle_check_interval (seconds) for the watcher scenario.
 import { fork, execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
