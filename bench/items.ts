@@ -32,7 +32,7 @@ import { createLogger } from '../src/server/log.js';
 import { createMailboxProvider } from '../src/server/mailboxes.js';
 import { parseSoapRequest, renderEnvelope } from '../src/soap/envelope.js';
 import { x, type Xml } from '../src/soap/xml.js';
-import { dispatch } from '../src/ews/dispatch.js';
+import { bodyText, dispatch } from '../src/ews/dispatch.js';
 import { ok, respond, type Mailbox, type RequestContext } from '../src/ews/operation.js';
 import { FolderTree, type EwsFolder } from '../src/ews/folders/tree.js';
 import { fetchFieldsFor, loadMailItems, renderContext } from '../src/ews/items/load.js';
@@ -1152,8 +1152,8 @@ async function main(): Promise<void> {
           const r = await dispatch(parseSoapRequest(syncItemsRequest(idOf(big), 'IdOnly', state)), ctx, (e) => {
             throw e;
           });
-          const next = /<m:SyncState>([^<]+)<\/m:SyncState>/.exec(r.body)?.[1];
-          if (!next) throw new Error(`in-process SyncFolderItems: ${r.body.slice(0, 500)}`);
+          const next = /<m:SyncState>([^<]+)<\/m:SyncState>/.exec(bodyText(r.body))?.[1];
+          if (!next) throw new Error(`in-process SyncFolderItems: ${bodyText(r.body).slice(0, 500)}`);
           state = next;
           return r;
         };

@@ -98,7 +98,7 @@ describe('FindItem', () => {
       for (const d of all(g, 'DateTimeReceived')) assert.equal(d.textContent!.slice(0, 10), text(g, 'GroupIndex'));
       count += all(g, 'Message').length;
     }
-    assert.equal(count, seeded.mail!.inbox.length);
+    assert.equal(count, seeded.mail!.inbox.length, r.text);
   });
 
   test('SortOrder by subject and IndexedPageItemView paging', async () => {

@@ -221,17 +221,7 @@ export class ImapMailStore implements MailStore {
           if (e.path === path && e.vanished && e.uid) vanished.push(e.uid);
         };
         if (opts.changedSince !== undefined) this.client.on('expunge', onExpunge);
-        const query = {
-          uid: true,
-          flags: fields.flags ?? false,
-          internalDate: fields.internalDate ?? false,
-          size: fields.size ?? false,
-          envelope: fields.envelope ?? false,
-          bodyStructure: fields.structure ?? false,
-          headers: fields.headers ?? false,
-          source: fields.source ?? false,
-          bodyParts: fields.parts && fields.parts.length ? fields.parts : undefined,
-        };
+        const query = fetchQuery(fields);
         try {
           for await (const m of this.client.fetch(range, query, { uid: true, changedSince: opts.changedSince })) {
             // A selected folder also gets unsolicited FETCH (FLAGS) for changes made elsewhere; they
@@ -241,18 +231,7 @@ export class ImapMailStore implements MailStore {
               mergeFetched(seen, m);
               continue;
             }
-            const fetched: FetchedMessage = {
-              uid: m.uid,
-              modseq: m.modseq,
-              flags: m.flags ?? new Set(),
-              internalDate: m.internalDate ? new Date(m.internalDate) : undefined,
-              size: m.size,
-              envelope: m.envelope ? toEnvelope(m.envelope) : undefined,
-              structure: m.bodyStructure ? toMimePart(m.bodyStructure) : undefined,
-              headers: m.headers,
-              source: m.source,
-              parts: m.bodyParts,
-            };
+            const fetched = toFetched(m);
             byUid.set(m.uid, fetched);
             messages.push(fetched);
           }
@@ -281,6 +260,28 @@ export class ImapMailStore implements MailStore {
           messages.sort((a, b) => (pos.get(a.uid) ?? 0) - (pos.get(b.uid) ?? 0));
         }
         return { state, messages, vanished };
+      }),
+    );
+  }
+
+  async fetchNewest(
+    path: string,
+    pick: (exists: number) => { start: number; end: number },
+    fields: FetchFields,
+  ): Promise<{ state: MailboxState; messages: FetchedMessage[] }> {
+    return guard(() =>
+      this.withMailbox(path, true, async (state) => {
+        const { start, end } = pick(state.exists);
+        if (end <= start) return { state, messages: [] };
+        // Sequence numbers run oldest to newest, so the newest `end` positions end at EXISTS.
+        const range = `${state.exists - end + 1}:${state.exists - start}`;
+        const byUid = new Map<number, FetchedMessage>();
+        for await (const m of this.client.fetch(range, fetchQuery(fields))) {
+          const seen = byUid.get(m.uid);
+          if (seen) mergeFetched(seen, m);
+          else byUid.set(m.uid, toFetched(m));
+        }
+        return { state, messages: [...byUid.values()].sort((a, b) => b.uid - a.uid) };
       }),
     );
   }
@@ -403,6 +404,35 @@ export class ImapMailStore implements MailStore {
     res.next();
     return uids;
   }
+}
+
+function fetchQuery(fields: FetchFields) {
+  return {
+    uid: true,
+    flags: fields.flags ?? false,
+    internalDate: fields.internalDate ?? false,
+    size: fields.size ?? false,
+    envelope: fields.envelope ?? false,
+    bodyStructure: fields.structure ?? false,
+    headers: fields.headers ?? false,
+    source: fields.source ?? false,
+    bodyParts: fields.parts && fields.parts.length ? fields.parts : undefined,
+  };
+}
+
+function toFetched(m: FetchMessageObject): FetchedMessage {
+  return {
+    uid: m.uid,
+    modseq: m.modseq,
+    flags: m.flags ?? new Set(),
+    internalDate: m.internalDate ? new Date(m.internalDate) : undefined,
+    size: m.size,
+    envelope: m.envelope ? toEnvelope(m.envelope) : undefined,
+    structure: m.bodyStructure ? toMimePart(m.bodyStructure) : undefined,
+    headers: m.headers,
+    source: m.source,
+    parts: m.bodyParts,
+  };
 }
 
 /** Adds what a later FETCH answer for the same message carries; flags and MODSEQ take the newest. */

@@ -1,8 +1,8 @@
 // From a parsed SOAP request to a response document: version and impersonation
 // checks, the operation lookup, and the rule that a known operation always gets
 // an answer in its own shape (an HTTP 500 reads to Outlook as a wrong password).
-import { renderEnvelope, renderFault, type SoapRequest } from '../soap/envelope.js';
-import { NS } from '../soap/xml.js';
+import { XML_DECLARATION, envelope, renderFault, type SoapRequest } from '../soap/envelope.js';
+import { NS, type Xml } from '../soap/xml.js';
 import { EwsError, SoapFault, asEwsError } from './errors.js';
 import { KNOWN_EWS_OPERATIONS } from './known-operations.js';
 import { isStreaming, respond, type RequestContext, type StreamingAnswer } from './operation.js';
@@ -10,7 +10,8 @@ import { operations } from './registry.js';
 
 export interface DispatchResult {
   status: number;
-  body: string;
+  /** The document without its XML declaration when it is an Xml tree (see `bodyBytes`). */
+  body: string | Xml;
   /** Set for streaming answers; `body` is then empty. */
   stream?: StreamingAnswer;
   operation: string;
@@ -26,7 +27,7 @@ export function faultResponse(fault: SoapFault, soapVersion: SoapRequest['soapVe
 export function errorResponse(request: SoapRequest, err: EwsError): DispatchResult {
   const element = request.operation.localName ?? 'Unknown';
   const name = operations.get(element)?.name ?? element;
-  return { status: 200, body: renderEnvelope(respond(name, [err]), request.soapVersion), operation: name, error: err.code };
+  return { status: 200, body: envelope(respond(name, [err]), request.soapVersion), operation: name, error: err.code };
 }
 
 export async function dispatch(request: SoapRequest, ctx: RequestContext, onUnexpected: (e: unknown) => void): Promise<DispatchResult> {
@@ -51,7 +52,7 @@ export async function dispatch(request: SoapRequest, ctx: RequestContext, onUnex
   try {
     const answer = await op.handle(el, ctx);
     if (isStreaming(answer)) return { status: 200, body: '', stream: answer, operation: name };
-    return { status: 200, body: renderEnvelope(answer, request.soapVersion), operation: name };
+    return { status: 200, body: envelope(answer, request.soapVersion), operation: name };
   } catch (e) {
     if (e instanceof SoapFault) return faultResponse(e, request.soapVersion, name);
     const err = asEwsError(e);
@@ -59,4 +60,14 @@ export async function dispatch(request: SoapRequest, ctx: RequestContext, onUnex
     onUnexpected(e);
     return errorResponse(request, new EwsError('ErrorInternalServerError', 'An internal server error occurred. The operation failed.'));
   }
+}
+
+/** The answer as the bytes to send: one buffer for small answers, several for large ones. */
+export function bodyBytes(body: string | Xml): Buffer[] {
+  return typeof body === 'string' ? [Buffer.from(body, 'utf8')] : body.chunks(XML_DECLARATION);
+}
+
+/** The answer as one string (tests, benchmarks, logs). */
+export function bodyText(body: string | Xml): string {
+  return typeof body === 'string' ? body : XML_DECLARATION + body.raw;
 }

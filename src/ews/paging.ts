@@ -39,9 +39,14 @@ export interface Page<T> {
 }
 
 export function pageOf<T>(all: T[], paging: Paging): Page<T> {
-  const total = all.length;
+  const { start, end, attributes } = pageRange(all.length, paging);
+  return { items: all.slice(start, end), attributes };
+}
+
+/** The slice [start, end) a view takes of `total` entries, and the attributes its answer carries. */
+export function pageRange(total: number, paging: Paging): { start: number; end: number; attributes: Record<string, string> } {
   if (paging.kind === 'all') {
-    return { items: all, attributes: { IndexedPagingOffset: String(total), TotalItemsInView: String(total), IncludesLastItemInRange: 'true' } };
+    return { start: 0, end: total, attributes: { IndexedPagingOffset: String(total), TotalItemsInView: String(total), IncludesLastItemInRange: 'true' } };
   }
   if (paging.kind === 'indexed') {
     const max = paging.max ?? total;
@@ -54,18 +59,19 @@ export function pageOf<T>(all: T[], paging: Paging): Page<T> {
       start = Math.min(paging.offset, total);
       end = Math.min(total, start + max);
     }
-    const items = all.slice(start, end);
     const includesLast = paging.fromEnd ? start === 0 : end >= total;
-    const nextOffset = paging.fromEnd ? paging.offset + items.length : end;
+    const nextOffset = paging.fromEnd ? paging.offset + (end - start) : end;
     return {
-      items,
+      start,
+      end,
       attributes: { IndexedPagingOffset: String(nextOffset), TotalItemsInView: String(total), IncludesLastItemInRange: String(includesLast) },
     };
   }
   const start = Math.min(total, Math.floor((paging.numerator * total) / paging.denominator));
   const end = Math.min(total, start + (paging.max ?? total));
   return {
-    items: all.slice(start, end),
+    start,
+    end,
     attributes: {
       NumeratorOffset: String(end),
       AbsoluteDenominator: String(total),

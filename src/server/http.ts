@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import httpProxy from 'http-proxy';
 import type { Config } from '../config.js';
-import { parseSoapRequest, renderEnvelope, type SoapRequest, type SoapVersion } from '../soap/envelope.js';
+import { parseSoapRequest, type SoapRequest, type SoapVersion } from '../soap/envelope.js';
 import type { Xml } from '../soap/xml.js';
-import { dispatch, errorResponse, faultResponse, type DispatchResult } from '../ews/dispatch.js';
+import { bodyBytes, dispatch, errorResponse, faultResponse, type DispatchResult } from '../ews/dispatch.js';
 import { SoapFault, storeUnavailable } from '../ews/errors.js';
 import type { AuthenticatedUser, StreamingAnswer } from '../ews/operation.js';
 import { operationNames } from '../ews/registry.js';
@@ -82,11 +82,16 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
     }
   };
 
-  const sendXml = (res: ServerResponse, status: number, body: string) => {
-    // Encode once: byteLength and end(string) would each walk a large answer.
-    const bytes = Buffer.from(body, 'utf8');
-    res.writeHead(status, { 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': bytes.length });
-    res.end(bytes);
+  const sendXml = (res: ServerResponse, status: number, body: string | Xml) => {
+    // Encoded once, in pieces: a large answer is never flattened into one string.
+    const chunks = bodyBytes(body);
+    let length = 0;
+    for (const c of chunks) length += c.length;
+    res.writeHead(status, { 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': length });
+    if (chunks.length === 1) return void res.end(chunks[0]);
+    res.cork();
+    for (const c of chunks) res.write(c);
+    res.end();
   };
 
   const handleEws = async (req: IncomingMessage, res: ServerResponse, started: number) => {

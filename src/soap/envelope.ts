@@ -107,16 +107,19 @@ function serverVersionInfo(): Xml {
 }
 
 /** A whole response document around one operation's response element. */
-export function renderEnvelope(bodyContent: Xml, v: SoapVersion = '1.1'): string {
-  return (
-    '<?xml version="1.0" encoding="utf-8"?>' +
-    x(
-      's:Envelope',
-      { 'xmlns:s': soapNs(v) },
-      x('s:Header', null, serverVersionInfo()),
-      x('s:Body', { 'xmlns:xsi': NS.xsi, 'xmlns:xsd': 'http://www.w3.org/2001/XMLSchema', 'xmlns:m': NS.messages, 'xmlns:t': NS.types }, bodyContent),
-    ).raw
+export function envelope(bodyContent: Xml, v: SoapVersion = '1.1'): Xml {
+  return x(
+    's:Envelope',
+    { 'xmlns:s': soapNs(v) },
+    x('s:Header', null, serverVersionInfo()),
+    x('s:Body', { 'xmlns:xsi': NS.xsi, 'xmlns:xsd': 'http://www.w3.org/2001/XMLSchema', 'xmlns:m': NS.messages, 'xmlns:t': NS.types }, bodyContent),
   );
+}
+
+export const XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>';
+
+export function renderEnvelope(bodyContent: Xml, v: SoapVersion = '1.1'): string {
+  return XML_DECLARATION + envelope(bodyContent, v).raw;
 }
 
 export function renderFault(fault: SoapFault, v: SoapVersion = '1.1'): string {

@@ -136,50 +136,150 @@ export function attr(el: Element | null | undefined, name: string): string | und
 
 // ---------------------------------------------------------------- writing
 
-/** Raw, already well-formed XML. Plain strings given to `x()` are text and get escaped. */
+/**
+ * Already well-formed XML. Plain strings given to `x()` are text and get escaped.
+ *
+ * Small elements are flat strings, concatenated as they are built. A piece longer
+ * than FLAT_LIMIT (a MimeContent, a big body) is kept by reference instead, so an
+ * answer of 50 one-megabyte messages is never copied once per level of nesting:
+ * `chunks()` writes the tree out once, as buffers for the socket.
+ */
 export class Xml {
-  constructor(readonly raw: string) {}
+  private flat: string | undefined;
+  /** Either a flat string or a list of strings and nested nodes (when a piece is large). */
+  constructor(
+    text: string,
+    readonly parts?: readonly (string | Xml)[],
+    readonly length: number = text.length,
+  ) {
+    this.flat = parts ? undefined : text;
+  }
+  get raw(): string {
+    if (this.flat === undefined) this.flat = this.parts!.map((p) => (typeof p === 'string' ? p : p.raw)).join('');
+    return this.flat;
+  }
+  get isFlat(): boolean {
+    return this.flat !== undefined && !this.parts;
+  }
   toString(): string {
     return this.raw;
   }
+  /** The document as UTF-8 buffers of about CHUNK_BYTES each (large pieces as their own buffer). */
+  chunks(prefix = ''): Buffer[] {
+    const out: Buffer[] = [];
+    let pending = prefix;
+    const flush = () => {
+      if (pending) out.push(Buffer.from(pending, 'utf8'));
+      pending = '';
+    };
+    const walk = (n: Xml) => {
+      if (!n.parts) {
+        const s = n.flat!;
+        if (s.length >= FLAT_LIMIT) {
+          flush();
+          out.push(Buffer.from(s, 'utf8'));
+        } else {
+          pending += s;
+          if (pending.length >= CHUNK_CHARS) flush();
+        }
+        return;
+      }
+      for (const p of n.parts) {
+        if (typeof p !== 'string') walk(p);
+        else if (p.length >= FLAT_LIMIT) {
+          flush();
+          out.push(Buffer.from(p, 'utf8'));
+        } else {
+          pending += p;
+          if (pending.length >= CHUNK_CHARS) flush();
+        }
+      }
+    };
+    walk(this);
+    flush();
+    return out;
+  }
 }
+
+/** Pieces at least this long are kept by reference rather than copied into their parent. */
+const FLAT_LIMIT = 32 * 1024;
+const CHUNK_CHARS = 64 * 1024;
 
 export type XmlChild = Xml | string | number | boolean | null | undefined | false | XmlChild[];
 export type XmlAttrs = Record<string, string | number | boolean | null | undefined>;
 
 // Everything XML 1.0 forbids, plus the non-characters that crashed Apple's parsers.
 const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+// One test decides whether a string needs any of the replacements below; most text needs none.
+const NEEDS_TEXT_WORK = /[&<>\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const NEEDS_ATTR_WORK = /[&<>"\r\n\t\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 
 export function cleanXmlText(s: string): string {
   return s.replace(INVALID_XML_CHARS, '');
 }
 
 export function escapeText(s: string): string {
+  if (!NEEDS_TEXT_WORK.test(s)) return s;
   return cleanXmlText(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 export function escapeAttr(s: string): string {
+  if (!NEEDS_ATTR_WORK.test(s)) return s;
   return escapeText(s).replace(/"/g, '&quot;').replace(/\r/g, '&#13;').replace(/\n/g, '&#10;').replace(/\t/g, '&#9;');
 }
 
-function renderChild(c: XmlChild): string {
-  if (c === null || c === undefined || c === false) return '';
-  if (c instanceof Xml) return c.raw;
-  if (Array.isArray(c)) return c.map(renderChild).join('');
-  return escapeText(String(c));
+/** Collects an element's content: flat text runs joined as they come, large pieces kept by reference. */
+class Builder {
+  parts: (string | Xml)[] | undefined;
+  run = '';
+  length = 0;
+  add(c: XmlChild): void {
+    if (c === null || c === undefined || c === false) return;
+    if (c instanceof Xml) {
+      if (c.isFlat && c.length < FLAT_LIMIT) this.text(c.raw);
+      else this.node(c);
+      return;
+    }
+    if (Array.isArray(c)) {
+      for (const e of c) this.add(e);
+      return;
+    }
+    const s = escapeText(String(c));
+    if (s.length >= FLAT_LIMIT) this.node(new Xml(s));
+    else this.text(s);
+  }
+  text(s: string): void {
+    this.run += s;
+    this.length += s.length;
+  }
+  node(n: Xml): void {
+    (this.parts ??= []);
+    if (this.run) this.parts.push(this.run);
+    this.run = '';
+    this.parts.push(n);
+    this.length += n.length;
+  }
+  finish(open: string, close: string): Xml {
+    if (!this.parts) return new Xml(open + this.run + close);
+    if (this.run) this.parts.push(this.run);
+    return new Xml('', [open, ...this.parts, close], open.length + this.length + close.length);
+  }
 }
 
 /** Builds one element. `x('t:FolderId', { Id: id }, ...)`; attributes whose value is undefined are left out. */
 export function x(name: string, attrs?: XmlAttrs | null, ...content: XmlChild[]): Xml {
   let open = '<' + name;
   if (attrs) {
-    for (const [k, v] of Object.entries(attrs)) {
+    for (const k in attrs) {
+      const v = attrs[k];
       if (v === undefined || v === null) continue;
-      open += ` ${k}="${escapeAttr(String(v))}"`;
+      open += ' ' + k + '="' + escapeAttr(String(v)) + '"';
     }
   }
-  const inner = content.map(renderChild).join('');
-  return new Xml(inner === '' ? open + '/>' : `${open}>${inner}</${name}>`);
+  const b = new Builder();
+  for (const c of content) b.add(c);
+  if (b.length === 0) return new Xml(open + '/>');
+  return b.finish(open + '>', '</' + name + '>');
 }
 
 /** An element with text content, or nothing when the value is absent. */
@@ -193,7 +293,9 @@ export function raw(s: string): Xml {
 }
 
 export function join(parts: XmlChild[]): Xml {
-  return new Xml(renderChild(parts));
+  const b = new Builder();
+  b.add(parts);
+  return b.finish('', '');
 }
 
 /** xs:boolean as the schema allows it: "true"/"1" and "false"/"0" (exchangelib sends the digits). */

@@ -1,7 +1,7 @@
 // Reads mail items from the store as deep as the shape needs: flags and UIDs
 // for IdOnly, ENVELOPE / BODYSTRUCTURE / header block for properties, only the
 // text and HTML sections for bodies, and BODY[] only for MimeContent.
-import type { FetchFields, MailStore, MailboxState } from '../../ports/mail-store.js';
+import type { FetchFields, FetchedMessage, MailStore, MailboxState } from '../../ports/mail-store.js';
 import { htmlToText, textToHtml } from '../../convert/body.js';
 import { EwsError } from '../errors.js';
 import type { EwsFolder } from '../folders/tree.js';
@@ -48,6 +48,23 @@ export async function loadMailItems(
 ): Promise<LoadResult> {
   const path = mailFolderPath(folder);
   const { state, messages, vanished } = await store.fetchMessages(path, uids, fetchFieldsFor(needs), opts);
+  return { ...(await toItems(store, folder, state, messages, needs)), vanished: vanished ?? [] };
+}
+
+/** The window [start, end) of the folder newest first (see MailStore.fetchNewest), without a SEARCH. */
+export async function loadNewestMailItems(
+  store: MailStore,
+  folder: EwsFolder,
+  pick: (exists: number) => { start: number; end: number },
+  needs: Set<Need>,
+): Promise<LoadResult> {
+  const path = mailFolderPath(folder);
+  const { state, messages } = await store.fetchNewest(path, pick, fetchFieldsFor(needs));
+  return { ...(await toItems(store, folder, state, messages, needs)), vanished: [] };
+}
+
+async function toItems(store: MailStore, folder: EwsFolder, state: MailboxState, messages: FetchedMessage[], needs: Set<Need>): Promise<Omit<LoadResult, 'vanished'>> {
+  const path = mailFolderPath(folder);
   const folderRef = folder.ref.kind === 'mail' ? folder.ref : { kind: 'mail' as const, path };
   const mime = new Map<number, Buffer>();
   const items: MailItem[] = messages.map((msg) => {
@@ -56,7 +73,7 @@ export async function loadMailItems(
     return { id: encodeItemId(ref), changeKey: changeKeyOf(msg.modseq, msg.uid), ref, folder, msg, headers: parseHeaderBlock(msg.headers) };
   });
   if (needs.has('body')) await loadBodies(store, path, items);
-  return { state, items, mime, vanished: vanished ?? [] };
+  return { state, items, mime };
 }
 
 /** Fetches the text and HTML sections, grouped so messages that share section numbers share one FETCH. */

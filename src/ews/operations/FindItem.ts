@@ -6,12 +6,12 @@ import { schemaViolation, storeUnavailable } from '../errors.js';
 import { findDavItems } from '../dav/items.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { folderInputsNeedDav, loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
-import { loadMailItems, renderContext } from '../items/load.js';
+import { loadMailItems, loadNewestMailItems, renderContext } from '../items/load.js';
 import { fieldNeeds, mailPropertyValue, needsOf, renderMailItem, type MailItem, type Need } from '../items/mail-item.js';
 import { parseSortOrder, planSearch, planSort, restrictionPaths, type SortField } from '../items/search.js';
 import { parseItemShape } from '../items/shape.js';
 import { parseAqs } from '../items/aqs.js';
-import { pageOf, parsePaging } from '../paging.js';
+import { pageOf, pageRange, parsePaging } from '../paging.js';
 import { parsePropertyPath, type PropertyPath } from '../properties/path.js';
 import { evaluate, parseRestriction } from '../restriction.js';
 
@@ -39,6 +39,15 @@ export const FindItem: Operation = {
         const page = await findDavItems(ctx, folder, { restriction, sort: sortFields, paging, shape, calendarView: messagesChild(req, 'CalendarView') });
         return ok(x('m:RootFolder', page.attributes, x('t:Items', null, page.items)));
       }
+      const needs = needsOf(shape, true);
+      if (grouping) for (const p of [grouping.by, grouping.aggregateOn]) for (const n of fieldNeeds(p)) needs.add(n);
+      const render = (i: MailItem, mime?: Buffer) => renderMailItem(i, rc, true, mime);
+      if (folder.mail?.selectable && traversal !== 'SoftDeleted' && traversal !== 'Associated' && !restriction && !sortFields.length && !grouping) {
+        // The plain newest-first view needs no SEARCH: the page is a range of sequence numbers.
+        const loaded = await loadNewestMailItems(store, folder, (n) => pageRange(n, paging), needs);
+        const { attributes } = pageRange(loaded.state.exists, paging);
+        return ok(x('m:RootFolder', attributes, x('t:Items', null, loaded.items.map((i) => render(i, loaded.mime.get(i.msg.uid))))));
+      }
       let uids: number[] = [];
       // No dumpster and no associated (FAI) items behind IMAP: those views are empty.
       if (folder.mail?.selectable && (traversal === 'Shallow' || traversal === 'Deep')) {
@@ -60,13 +69,10 @@ export const FindItem: Operation = {
         }
       }
       const page = pageOf(uids, paging);
-      const needs = needsOf(shape, true);
-      if (grouping) for (const p of [grouping.by, grouping.aggregateOn]) for (const n of fieldNeeds(p)) needs.add(n);
       const { items, mime } = await loadMailItems(store, folder, page.items, needs);
       const byUid = new Map(items.map((i) => [i.msg.uid, i]));
       const inOrder = page.items.map((u) => byUid.get(u)).filter((i): i is MailItem => !!i);
-      const render = (i: MailItem) => renderMailItem(i, rc, true, mime.get(i.msg.uid));
-      if (!grouping) return ok(x('m:RootFolder', page.attributes, x('t:Items', null, inOrder.map(render))));
+      if (!grouping) return ok(x('m:RootFolder', page.attributes, x('t:Items', null, inOrder.map((i) => render(i, mime.get(i.msg.uid))))));
       const groups = groupItems(inOrder, grouping);
       return ok(
         x(
@@ -75,7 +81,7 @@ export const FindItem: Operation = {
           x(
             't:Groups',
             null,
-            groups.map((g) => x('t:GroupedItems', null, x('t:GroupIndex', null, g.key), x('t:Items', null, g.items.map(render)))),
+            groups.map((g) => x('t:GroupedItems', null, x('t:GroupIndex', null, g.key), x('t:Items', null, g.items.map((i) => render(i, mime.get(i.msg.uid)))))),
           ),
         ),
       );
