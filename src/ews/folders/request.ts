@@ -3,7 +3,8 @@ import { NS, attr, child, elementChildren, path, textOf, type Element } from '..
 import { schemaViolation } from '../errors.js';
 import type { RequestContext } from '../operation.js';
 import { FolderTree, type FolderIdInput } from './tree.js';
-import { decodeFolderId } from './folder-id.js';
+import { decodeFolderId, type FolderRef } from './folder-id.js';
+import { FolderMissingError, type MailFolder } from '../../ports/mail-store.js';
 
 export function parseFolderIdInput(el: Element): FolderIdInput {
   if (el.localName === 'FolderId') {
@@ -50,8 +51,59 @@ export function folderInputsNeedDav(inputs: FolderIdInput[]): boolean {
  */
 export async function loadTree(ctx: RequestContext, opts: { dav?: boolean } = {}): Promise<FolderTree> {
   const { mail, calendars, contacts } = ctx.mailbox;
-  if (opts.dav === false) return FolderTree.load({ mail });
-  return FolderTree.load({ mail, calendars, contacts });
+  const tree = opts.dav === false ? await FolderTree.load({ mail }) : await FolderTree.load({ mail, calendars, contacts });
+  rememberPaths(ctx.user.login, tree);
+  return tree;
+}
+
+// Where each user's folders were last seen (stable id → path): FolderIds and ItemIds carry
+// only the stable id, and listing the whole hierarchy (LIST-STATUS opens every folder) to find
+// one folder made every item request pay for the size of the mailbox. A hint is only a hint:
+// the folder found at the path must still carry the id, or the whole tree is read.
+const pathHints = new Map<string, Map<string, string>>();
+const MAX_HINTED_USERS = 10_000;
+
+function rememberPaths(login: string, tree: FolderTree): void {
+  const hints = new Map<string, string>();
+  for (const mf of tree.mailFolders) if (mf.stableId) hints.set(mf.stableId, mf.path);
+  pathHints.delete(login);
+  pathHints.set(login, hints);
+  if (pathHints.size > MAX_HINTED_USERS) pathHints.delete(pathHints.keys().next().value!);
+}
+
+/** The mail folder path a folder reference names without listing the hierarchy, when known. */
+function hintedPath(login: string, input: FolderIdInput | FolderRef): string | undefined {
+  if ('distinguished' in input) return input.distinguished.toLowerCase() === 'inbox' && !input.mailbox ? 'INBOX' : undefined;
+  const ref = 'kind' in input ? input : decodeFolderId(input.id);
+  if (!ref || ref.kind !== 'mail') return undefined;
+  return ref.stableId ? pathHints.get(login)?.get(ref.stableId) : ref.path;
+}
+
+/**
+ * A tree holding just the few mail folders these references name, each read with one
+ * single-folder LIST-STATUS; the whole tree when one of them is not a plain mail folder
+ * reference, is not where it was last seen, or no longer carries its stable id.
+ */
+export async function loadTreeFor(ctx: RequestContext, inputs: (FolderIdInput | FolderRef)[], opts: { dav?: boolean } = {}): Promise<FolderTree> {
+  const paths = new Set<string>();
+  for (const input of inputs) {
+    const p = opts.dav ? undefined : hintedPath(ctx.user.login, input);
+    if (p === undefined || paths.size > 4) return loadTree(ctx, opts);
+    paths.add(p);
+  }
+  const folders: MailFolder[] = [];
+  try {
+    for (const p of paths) folders.push(await ctx.mailbox.mail.folderStatus(p));
+  } catch (e) {
+    if (e instanceof FolderMissingError) return loadTree(ctx, opts);
+    throw e;
+  }
+  const tree = new FolderTree(folders);
+  const stale = inputs.some((input) => {
+    const ref = 'distinguished' in input ? undefined : 'kind' in input ? input : decodeFolderId(input.id);
+    return ref?.kind === 'mail' && ref.stableId !== undefined && !tree.find(ref);
+  });
+  return stale ? loadTree(ctx, opts) : tree;
 }
 
 export function messagesChild(op: Element, name: string): Element | undefined {

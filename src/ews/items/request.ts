@@ -53,6 +53,16 @@ export async function relocate(ctx: RequestContext, batches: { folder: EwsFolder
   }
 }
 
+/** The current UIDs of rewritten messages whose old UIDs are gone, by the id they carry (see STABLE_ID_HEADER). */
+export async function findRewritten(ctx: RequestContext, folder: EwsFolder, ids: string[]): Promise<Map<string, number>> {
+  const found = new Map<string, number>();
+  for (const id of ids) {
+    const { uids } = await ctx.mailbox.mail.searchMessages(folder.mail!.path, { header: { [STABLE_ID_HEADER]: id } });
+    if (uids.length) found.set(id, uids[uids.length - 1]);
+  }
+  return found;
+}
+
 export const itemNotFound = () => new EwsError('ErrorItemNotFound', 'The specified object was not found in the store.');
 
 export interface ResolvedItem {

@@ -5,7 +5,7 @@ import { NS, attr, child, elementChildren, textOf, x, type Element } from '../..
 import { schemaViolation, storeUnavailable } from '../errors.js';
 import { findDavItems } from '../dav/items.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
-import { folderInputsNeedDav, loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
+import { folderInputsNeedDav, loadTreeFor, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
 import { loadMailItems, loadNewestMailItems, renderContext } from '../items/load.js';
 import { fieldNeeds, mailPropertyValue, needsOf, renderMailItem, type MailItem, type Need } from '../items/mail-item.js';
 import { parseSortOrder, planSearch, planSort, restrictionPaths, type SortField } from '../items/search.js';
@@ -30,7 +30,7 @@ export const FindItem: Operation = {
     const parents = parseFolderIds(messagesChild(req, 'ParentFolderIds'), 'ParentFolderIds');
     const grouping = parseGrouping(req);
     const store = ctx.mailbox.mail;
-    const tree = await loadTree(ctx, { dav: folderInputsNeedDav(parents) });
+    const tree = await loadTreeFor(ctx, parents, { dav: folderInputsNeedDav(parents) });
     const rc = renderContext(ctx.version, shape);
     const results = await eachItem(parents, async (id) => {
       const folder = tree.resolve(id, ownAddresses(ctx));

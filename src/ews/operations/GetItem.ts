@@ -3,10 +3,11 @@
 import { x } from '../../soap/xml.js';
 import { asEwsError, EwsError } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
-import { loadTree, messagesChild } from '../folders/request.js';
+import { loadTree, loadTreeFor, messagesChild } from '../folders/request.js';
 import { loadMailItems, renderContext } from '../items/load.js';
 import { needsOf, renderMailItem } from '../items/mail-item.js';
-import { groupByFolder, itemNotFound, parseItemIds, relocate, resolveItem, type ResolvedItem, itemInputsNeedDav } from '../items/request.js';
+import { findRewritten, groupByFolder, itemNotFound, parseItemIds, resolveItem, type ResolvedItem, itemInputsNeedDav } from '../items/request.js';
+import { decodeItemId } from '../items/item-id.js';
 import { parseItemShape } from '../items/shape.js';
 import { resolveDavItem } from '../dav/resolve.js';
 import { getDavItems } from '../dav/items.js';
@@ -18,7 +19,7 @@ export const GetItem: Operation = {
   async handle(req, ctx) {
     const shape = parseItemShape(messagesChild(req, 'ItemShape'));
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
-    const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
+    const tree = itemInputsNeedDav(ids) ? await loadTree(ctx, { dav: true }) : await loadTreeFor(ctx, ids.map((i) => decodeItemId(i.id)!.folder));
     const davGroups = new Map<EwsFolder, { ref: DavItemRef; index: number }[]>();
     const resolved: (ResolvedItem | EwsError | 'dav')[] = ids.map((id, index) => {
       try {
@@ -51,23 +52,29 @@ export const GetItem: Operation = {
     const needs = needsOf(shape, false);
     const rc = renderContext(ctx.version, shape);
     const mailBatches = [...groupByFolder<ResolvedItem>(resolved)].map(([folder, entries]) => ({ folder, entries }));
-    await relocate(ctx, mailBatches, ids);
     for (const { folder, entries } of mailBatches) {
       try {
-        const loaded = await loadMailItems(
-          ctx.mailbox.mail,
-          folder,
-          entries.map((e) => e.item.ref.uid),
-          needs,
-        );
-        const byUid = new Map(loaded.items.map((i) => [i.msg.uid, i]));
-        for (const { item, index } of entries) {
-          const found = byUid.get(item.ref.uid);
-          if (found && loaded.state.uidValidity === item.ref.uidValidity) {
+        const load = async (batch: typeof entries) => {
+          const loaded = await loadMailItems(ctx.mailbox.mail, folder, batch.map((e) => e.item.ref.uid), needs);
+          const byUid = new Map(loaded.items.map((i) => [i.msg.uid, i]));
+          const missing: typeof entries = [];
+          for (const entry of batch) {
+            const found = byUid.get(entry.item.ref.uid);
+            if (!found || loaded.state.uidValidity !== entry.item.ref.uidValidity) {
+              missing.push(entry);
+              continue;
+            }
             // A rewritten message answers to the id the client holds (see STABLE_ID_HEADER).
-            results[index] = ok(x('m:Items', null, renderMailItem({ ...found, id: ids[index].id }, rc, false, loaded.mime.get(found.msg.uid))));
+            results[entry.index] = ok(x('m:Items', null, renderMailItem({ ...found, id: ids[entry.index].id }, rc, false, loaded.mime.get(found.msg.uid))));
           }
-        }
+          return missing;
+        };
+        const missing = await load(entries);
+        if (!missing.length) continue;
+        // Only ids whose UID is gone pay for the search for their rewritten copy.
+        const moved = await findRewritten(ctx, folder, missing.map((e) => ids[e.index].id));
+        const again = missing.filter((e) => moved.has(ids[e.index].id)).map((e) => ({ ...e, item: { ...e.item, ref: { ...e.item.ref, uid: moved.get(ids[e.index].id)! } } }));
+        if (again.length) await load(again);
       } catch (e) {
         const err = asEwsError(e);
         if (!err) throw e;
