@@ -146,20 +146,21 @@ export function attr(el: Element | null | undefined, name: string): string | und
  */
 export class Xml {
   private flat: string | undefined;
-  /** Either a flat string or a list of strings and nested nodes (when a piece is large). */
+  /** Either a flat string, a list of strings and nested nodes (when a piece is large), or bytes (see `bytes`). */
   constructor(
     text: string,
     readonly parts?: readonly (string | Xml)[],
     readonly length: number = text.length,
+    readonly buffer?: Buffer,
   ) {
-    this.flat = parts ? undefined : text;
+    this.flat = parts || buffer ? undefined : text;
   }
   get raw(): string {
-    if (this.flat === undefined) this.flat = this.parts!.map((p) => (typeof p === 'string' ? p : p.raw)).join('');
+    if (this.flat === undefined) this.flat = this.buffer ? this.buffer.toString('utf8') : this.parts!.map((p) => (typeof p === 'string' ? p : p.raw)).join('');
     return this.flat;
   }
   get isFlat(): boolean {
-    return this.flat !== undefined && !this.parts;
+    return !this.parts && !this.buffer;
   }
   toString(): string {
     return this.raw;
@@ -173,6 +174,11 @@ export class Xml {
       pending = '';
     };
     const walk = (n: Xml) => {
+      if (n.buffer) {
+        flush();
+        out.push(n.buffer);
+        return;
+      }
       if (!n.parts) {
         const s = n.flat!;
         if (s.length >= FLAT_LIMIT) {
@@ -290,6 +296,16 @@ export function xText(name: string, value: string | number | boolean | null | un
 
 export function raw(s: string): Xml {
   return new Xml(s);
+}
+
+/** Already-encoded UTF-8 XML text, sent as it is (a MimeContent's base64 never becomes a string). */
+export function bytes(b: Buffer): Xml {
+  return new Xml('', undefined, b.length, b);
+}
+
+/** `data` in base64, as bytes for the answer. */
+export function base64Bytes(data: Buffer): Xml {
+  return bytes(Buffer.from(data.toString('base64'), 'latin1'));
 }
 
 export function join(parts: XmlChild[]): Xml {

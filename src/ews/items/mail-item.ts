@@ -3,7 +3,7 @@
 // fetch, so a request never pays for what its shape does not name.
 import { createHash } from 'node:crypto';
 import { versionAtLeast, type ExchangeVersion } from '../../soap/envelope.js';
-import { raw, x, type Xml, type XmlChild } from '../../soap/xml.js';
+import { base64Bytes, x, type Xml, type XmlChild } from '../../soap/xml.js';
 import type { FetchedMessage, MessageAddress } from '../../ports/mail-store.js';
 import { renderExtendedProperty, type PropertyPath } from '../properties/path.js';
 import type { EwsFolder } from '../folders/tree.js';
@@ -301,7 +301,7 @@ export function renderMailItem(item: MailItem, rc: RenderContext, forFind: boole
   const extended = rc.shape.additional.filter((p): p is Extract<PropertyPath, { kind: 'extended' }> => p.kind === 'extended');
   const parts: XmlChild[] = [];
   // Base64 never needs escaping: skipping it saves a pass over every byte of the message.
-  if (rc.shape.includeMimeContent && mime) parts.push(x('t:MimeContent', { CharacterSet: 'UTF-8' }, raw(mime.toString('base64'))));
+  if (rc.shape.includeMimeContent && mime) parts.push(x('t:MimeContent', { CharacterSet: 'UTF-8' }, base64Bytes(mime)));
   parts.push(x('t:ItemId', { Id: item.id, ChangeKey: item.changeKey }));
   for (const p of PROPERTIES) {
     if (p.uri === 'item:EffectiveRights' && extended.length) {

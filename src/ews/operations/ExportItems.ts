@@ -1,6 +1,6 @@
 // ExportItems: each item's Data is its RFC 822 message, byte for byte (Exchange's
 // own export stream is opaque MAPI; MIME is what an archiver can use anywhere).
-import { x } from '../../soap/xml.js';
+import { base64Bytes, x } from '../../soap/xml.js';
 import { asEwsError } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, messagesChild } from '../folders/request.js';
@@ -26,7 +26,7 @@ export const ExportItems: Operation = {
         for (const { item, index } of entries) {
           const m = byUid.get(item.ref.uid);
           if (!m?.source) continue;
-          results[index] = ok(x('m:ItemId', { Id: ids[index].id, ChangeKey: changeKeyOf(m.modseq, m.uid) }), x('m:Data', null, m.source.toString('base64')));
+          results[index] = ok(x('m:ItemId', { Id: ids[index].id, ChangeKey: changeKeyOf(m.modseq, m.uid) }), x('m:Data', null, base64Bytes(m.source)));
         }
       } catch (e) {
         const err = asEwsError(e);

@@ -1,5 +1,5 @@
 // GetAttachment: one FETCH of BODYSTRUCTURE and just that section.
-import { NS, child, textOf, x, xsBool } from '../../soap/xml.js';
+import { NS, base64Bytes, child, textOf, x, xsBool } from '../../soap/xml.js';
 import { EwsError, invalidIdMalformed, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { decodeContactPhotoId, getContactPhoto } from '../dav/contact-items.js';
@@ -58,7 +58,7 @@ export const GetAttachment: Operation = {
               x(
                 't:Message',
                 null,
-                includeMime ? x('t:MimeContent', { CharacterSet: 'UTF-8' }, content.toString('base64')) : undefined,
+                includeMime ? x('t:MimeContent', { CharacterSet: 'UTF-8' }, base64Bytes(content)) : undefined,
                 x('t:ItemClass', null, inner.itemClass),
                 x('t:Subject', null, inner.subject ?? ''),
                 x('t:Body', { BodyType: body.type, IsTruncated: 'false' }, body.content),
@@ -86,7 +86,7 @@ export const GetAttachment: Operation = {
             x('t:Size', null, String(content.length)),
             x('t:IsInline', null, String(info.isInline)),
             x('t:IsContactPhoto', null, 'false'),
-            x('t:Content', null, content.toString('base64')),
+            x('t:Content', null, base64Bytes(content)),
           ),
         ),
       );
