@@ -3,8 +3,8 @@
 import { base64Bytes, x } from '../../soap/xml.js';
 import { asEwsError } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
-import { loadTree, messagesChild } from '../folders/request.js';
-import { changeKeyOf } from '../items/item-id.js';
+import { loadTree, loadTreeFor, messagesChild } from '../folders/request.js';
+import { changeKeyOf, decodeItemId } from '../items/item-id.js';
 import { itemNotFound, parseItemIds, itemInputsNeedDav } from '../items/request.js';
 import { resolveItemsNow } from '../items/resolve-many.js';
 
@@ -12,7 +12,7 @@ export const ExportItems: Operation = {
   name: 'ExportItems',
   async handle(req, ctx) {
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
-    const tree = await loadTree(ctx, { dav: itemInputsNeedDav(ids) });
+    const tree = itemInputsNeedDav(ids) ? await loadTree(ctx, { dav: true }) : await loadTreeFor(ctx, ids.map((i) => decodeItemId(i.id)!.folder));
     const { errors, batches } = await resolveItemsNow(ctx, tree, ids);
     const results: ItemResult[] = errors.map((e) => e ?? itemNotFound());
     for (const { folder, entries } of batches) {

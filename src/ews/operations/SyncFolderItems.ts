@@ -7,7 +7,7 @@ import { textOf, x, type Xml } from '../../soap/xml.js';
 import { EwsError, schemaViolation, storeUnavailable } from '../errors.js';
 import { syncDavItems } from '../dav/items.js';
 import { ok, respond, type Operation } from '../operation.js';
-import { folderInputsNeedDav, loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
+import { folderInputsNeedDav, loadTreeFor, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
 import { loadMailItems, renderContext } from '../items/load.js';
 import { encodeItemId, type MailItemRef } from '../items/item-id.js';
 import { needsOf, renderMailItem } from '../items/mail-item.js';
@@ -38,7 +38,8 @@ export const SyncFolderItems: Operation = {
     if (!maxText || !Number.isInteger(max) || max < 1 || max > 512) throw schemaViolation('MaxChangesReturned must be a whole number from 1 to 512.');
     const ignore = new Set(messagesChild(req, 'Ignore') ? parseItemIds(messagesChild(req, 'Ignore'), 'Ignore').map((i) => i.id) : []);
     const stateText = textOf(messagesChild(req, 'SyncState'))?.trim();
-    const tree = await loadTree(ctx, { dav: folderInputsNeedDav([parseSingleFolderId(messagesChild(req, 'SyncFolderId'), 'SyncFolderId')]) });
+    const syncFolder = parseSingleFolderId(messagesChild(req, 'SyncFolderId'), 'SyncFolderId');
+    const tree = await loadTreeFor(ctx, [syncFolder], { dav: folderInputsNeedDav([syncFolder]) });
     const store = ctx.mailbox.mail;
     try {
       const folder = tree.resolve(parseSingleFolderId(messagesChild(req, 'SyncFolderId'), 'SyncFolderId'), ownAddresses(ctx));
