@@ -31,7 +31,18 @@ export interface Config {
   notifyHeartbeatSeconds: number;
   /** Bytes one GetStreamingEvents response may carry before it is closed (the client reconnects). */
   streamMaxBytes: number;
+  /** The global address list ResolveNames, ExpandDL and FindPeople consult besides the user's address books; none: address books only. */
+  directory?: DirectoryConfig;
+  /** Redis shared by every instance (subscriptions, their event queues, Unsubscribe); none: kept in this process. */
+  redisUrl?: URL;
+  /** Where push subscriptions may send notifications: URL prefixes or host names; empty: any http(s) URL. */
+  pushUrlAllow: string[];
 }
+
+export type DirectoryConfig =
+  | { kind: 'ldap'; url: URL; baseDn: string; bindDn?: string; bindPassword?: string; timeoutMs: number }
+  /** One CardDAV address book, read with the user's credential: its href (path) or display name. */
+  | { kind: 'addressbook'; book: string };
 
 export interface OptionSpec {
   key: keyof RawConfig;
@@ -61,6 +72,14 @@ type RawConfig = {
   notifyPollSeconds?: string;
   notifyHeartbeatSeconds?: string;
   streamMaxBytes?: string;
+  ldapUrl?: string;
+  ldapBaseDn?: string;
+  ldapBindDn?: string;
+  ldapBindPassword?: string;
+  ldapTimeoutSeconds?: string;
+  galAddressBook?: string;
+  redisUrl?: string;
+  pushUrlAllow?: string;
 };
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -82,7 +101,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'eventsListen', env: 'EWSGATE_EVENTS_LISTEN', flag: '--events-listen', help: 'host:port for the internal event endpoint; none: /ewsgate/events on the main listener, loopback and private addresses only' },
   { key: 'notifyPollSeconds', env: 'EWSGATE_NOTIFY_POLL_SECONDS', flag: '--notify-poll-seconds', help: 'STATUS polling of the folders the IMAP watcher does not IDLE on', default: '30' },
   { key: 'notifyHeartbeatSeconds', env: 'EWSGATE_NOTIFY_HEARTBEAT_SECONDS', flag: '--notify-heartbeat-seconds', help: 'keep-alive interval on held GetStreamingEvents connections', default: '30' },
+  { key: 'ldapUrl', env: 'EWSGATE_LDAP_URL', flag: '--ldap-url', help: 'LDAP directory (global address list), ldap://host:port or ldaps://host:port; none: no directory' },
+  { key: 'ldapBaseDn', env: 'EWSGATE_LDAP_BASE_DN', flag: '--ldap-base-dn', help: 'where people and groups are searched (dc=example,dc=com); required with --ldap-url' },
+  { key: 'ldapBindDn', env: 'EWSGATE_LDAP_BIND_DN', flag: '--ldap-bind-dn', help: 'DN of a read-only account to bind as; none: anonymous' },
+  { key: 'ldapBindPassword', env: 'EWSGATE_LDAP_BIND_PASSWORD', flag: '--ldap-bind-password', help: 'password of --ldap-bind-dn' },
+  { key: 'ldapTimeoutSeconds', env: 'EWSGATE_LDAP_TIMEOUT_SECONDS', flag: '--ldap-timeout-seconds', help: 'how long a directory connect or search may take before it counts as down', default: '5' },
+  { key: 'galAddressBook', env: 'EWSGATE_GAL_ADDRESSBOOK', flag: '--gal-addressbook', help: "a CardDAV address book (href or display name) read with the user's credential as the global address list; instead of --ldap-url" },
   { key: 'streamMaxBytes', env: 'EWSGATE_STREAM_MAX_BYTES', flag: '--stream-max-bytes', help: 'bytes one GetStreamingEvents response may carry before it is closed', default: String(8 * 1024 * 1024) },
+  { key: 'redisUrl', env: 'EWSGATE_REDIS_URL', flag: '--redis-url', help: 'redis://host:port/db shared by several instances (subscriptions and event queues); none: kept in this process' },
+  { key: 'pushUrlAllow', env: 'EWSGATE_PUSH_URL_ALLOW', flag: '--push-url-allow', help: 'comma-separated URL prefixes (https://hooks.example.com/ews/) or host names push subscriptions may call; none: any http(s) URL' },
 ];
 
 export class ConfigError extends Error {
@@ -197,6 +224,18 @@ function validate(raw: RawConfig): Config {
   const notifyPollSeconds = int('notifyPollSeconds', 'EWSGATE_NOTIFY_POLL_SECONDS', 1);
   const notifyHeartbeatSeconds = int('notifyHeartbeatSeconds', 'EWSGATE_NOTIFY_HEARTBEAT_SECONDS', 1);
   const streamMaxBytes = int('streamMaxBytes', 'EWSGATE_STREAM_MAX_BYTES', 4096);
+  const directory = directoryConfig(raw, problems, int('ldapTimeoutSeconds', 'EWSGATE_LDAP_TIMEOUT_SECONDS', 1), (k, e) => url(k, e, ['ldap:', 'ldaps:'], false));
+  const redisUrl = url('redisUrl', 'EWSGATE_REDIS_URL', ['redis:', 'rediss:'], false);
+  const pushUrlAllow = (raw.pushUrlAllow ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  for (const p of pushUrlAllow) {
+    if (/^https?:\/\//i.test(p)) {
+      try {
+        new URL(p);
+      } catch {
+        problems.push(`EWSGATE_PUSH_URL_ALLOW: "${p}" is not a URL`);
+      }
+    } else if (!/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(p)) problems.push(`EWSGATE_PUSH_URL_ALLOW: "${p}" is neither an http(s) URL prefix nor a host name`);
+  }
   if (problems.length) throw new ConfigError(problems);
   return {
     listen: listen!,
@@ -217,7 +256,28 @@ function validate(raw: RawConfig): Config {
     notifyPollSeconds,
     notifyHeartbeatSeconds,
     streamMaxBytes,
+    directory,
+    redisUrl,
+    pushUrlAllow,
   };
+}
+
+function directoryConfig(raw: RawConfig, problems: string[], timeoutSeconds: number, ldapUrl: (key: keyof RawConfig, env: string) => URL | undefined): DirectoryConfig | undefined {
+  const url = ldapUrl('ldapUrl', 'EWSGATE_LDAP_URL');
+  const book = raw.galAddressBook?.trim();
+  if (raw.ldapUrl && book) problems.push('EWSGATE_LDAP_URL and EWSGATE_GAL_ADDRESSBOOK are alternatives: set one');
+  if (!raw.ldapUrl) {
+    for (const [k, env] of [['ldapBaseDn', 'EWSGATE_LDAP_BASE_DN'], ['ldapBindDn', 'EWSGATE_LDAP_BIND_DN'], ['ldapBindPassword', 'EWSGATE_LDAP_BIND_PASSWORD']] as const) {
+      if (raw[k]) problems.push(`${env} needs EWSGATE_LDAP_URL`);
+    }
+    return book ? { kind: 'addressbook', book } : undefined;
+  }
+  const baseDn = raw.ldapBaseDn?.trim();
+  if (!baseDn) problems.push('EWSGATE_LDAP_BASE_DN is required with EWSGATE_LDAP_URL');
+  else if (!/^[^=,]+=[^,]*(,[^=,]+=[^,]*)*$/.test(baseDn.replace(/\\./g, ''))) problems.push(`EWSGATE_LDAP_BASE_DN is not a DN: "${raw.ldapBaseDn}"`);
+  if (raw.ldapBindPassword && !raw.ldapBindDn) problems.push('EWSGATE_LDAP_BIND_PASSWORD needs EWSGATE_LDAP_BIND_DN');
+  if (!url || !baseDn) return undefined;
+  return { kind: 'ldap', url, baseDn, bindDn: raw.ldapBindDn?.trim() || undefined, bindPassword: raw.ldapBindPassword || undefined, timeoutMs: timeoutSeconds * 1000 };
 }
 
 function parseHostPort(s: string, problems: string[], name = 'EWSGATE_LISTEN'): { host: string; port: number } | undefined {

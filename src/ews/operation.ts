@@ -7,6 +7,7 @@ import type { MailStore } from '../ports/mail-store.js';
 import type { Submission } from '../ports/submission.js';
 import type { CalendarStore } from '../ports/calendar-store.js';
 import type { ContactStore } from '../ports/contact-store.js';
+import type { Directory } from '../ports/directory.js';
 import type { UserNotifications } from '../notify/hub.js';
 import { EwsError, asEwsError } from './errors.js';
 
@@ -23,6 +24,8 @@ export interface Mailbox {
   submission: Submission;
   calendars?: CalendarStore;
   contacts?: ContactStore;
+  /** The global address list (LDAP, or an address book serving as one), when configured. */
+  directory?: Directory;
 }
 
 export interface RequestContext {

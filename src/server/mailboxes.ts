@@ -4,6 +4,8 @@ import { ImapSessionPool } from '../../adapters/imap/pool.js';
 import { smtpSubmission } from '../../adapters/smtp/smtp-submission.js';
 import { CalDavCalendarStore } from '../../adapters/caldav/caldav-store.js';
 import { CardDavConnector } from '../../adapters/carddav/carddav-store.js';
+import { CardDavDirectory } from '../../adapters/carddav/carddav-directory.js';
+import { LdapDirectory } from '../../adapters/ldap/ldap-directory.js';
 import type { Config } from '../config.js';
 import type { Mailbox } from '../ews/operation.js';
 
@@ -31,6 +33,12 @@ export function createMailboxProvider(config: Config): MailboxProvider {
     config.sessionIdleSeconds * 1000,
   );
   const carddav = new CardDavConnector({ url: config.carddav.toString() });
+  const dir = config.directory;
+  // LDAP binds with the gateway's own read-only credential: one directory for every user.
+  const ldap =
+    dir?.kind === 'ldap'
+      ? new LdapDirectory({ url: dir.url.toString(), baseDn: dir.baseDn, bindDn: dir.bindDn, bindPassword: dir.bindPassword, timeoutMs: dir.timeoutMs })
+      : undefined;
   return {
     async open(login, password) {
       const mail = await imap.open(login, password);
@@ -38,7 +46,8 @@ export function createMailboxProvider(config: Config): MailboxProvider {
       // DAV stores are stateless HTTP clients holding the credential for this request only.
       const calendars = new CalDavCalendarStore({ baseUrl: config.caldav.toString(), username: login, password });
       const contacts = carddav.open(login, password);
-      return { mailbox: { mail, submission, calendars, contacts }, release: () => mail.release() };
+      const directory = ldap ?? (dir?.kind === 'addressbook' ? new CardDavDirectory(contacts, dir.book) : undefined);
+      return { mailbox: { mail, submission, calendars, contacts, directory }, release: () => mail.release() };
     },
     connections: () => imap.size,
     close: () => imap.close(),

@@ -18,6 +18,9 @@ export const BACKEND_PACKAGES: readonly string[] = Object.freeze([
   'python3-caldav',
   'davmail-server',
   'default-jre-headless',
+  'redis-server', // a private Redis shared by two gateways (test/harness/redis.ts, test/notify-redis.test.ts)
+  'ldap-utils', // ldapsearch against DavMail's LDAP port (test/clients/davmail/ldap.test.ts)
+  'slapd', // a private OpenLDAP for the directory tests (test/harness/slapd.ts)
 ]);
 
 /** Returns the subset of `names` that dpkg does not report as installed ("ii"). */
@@ -56,9 +59,9 @@ export function ensureDebianPackages(names: readonly string[]): void {
 
   const installCmd = `DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing.join(' ')}`;
   if (!isRoot()) {
-    const prefix = missing.includes('postfix')
-      ? `echo "postfix postfix/main_mailer_type select No configuration" | sudo debconf-set-selections && `
-      : '';
+    const prefix =
+      (missing.includes('postfix') ? `echo "postfix postfix/main_mailer_type select No configuration" | sudo debconf-set-selections && ` : '') +
+      (missing.includes('slapd') ? `echo "slapd slapd/no_configuration boolean true" | sudo debconf-set-selections && ` : '');
     throw new Error(
       `missing Debian packages: ${missing.join(', ')}. ` +
         `Install them as root: ${prefix}sudo apt-get update && sudo ${installCmd}`,
@@ -66,6 +69,10 @@ export function ensureDebianPackages(names: readonly string[]): void {
   }
 
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (missing.includes('slapd')) {
+    // Tests run their own slapd (test/harness/slapd.ts): the package must not configure or start a system one.
+    execFileSync('debconf-set-selections', [], { input: 'slapd slapd/no_configuration boolean true\n', stdio: ['pipe', 'inherit', 'inherit'], env });
+  }
   if (missing.includes('postfix')) {
     execFileSync('debconf-set-selections', [], {
       input: 'postfix postfix/main_mailer_type select No configuration\n',

@@ -1,6 +1,7 @@
 // FindPeople ([MS-OXWSFPPL], Exchange 2013 and later): the people of the user's
 // address books as Personas, one per contact or group (no linking of several
-// contacts into one person). The answer is not wrapped in ResponseMessages:
+// contacts into one person); with the distinguished "directory" folder and a
+// QueryString, the directory's (GAL's) matches when one is configured. The answer is not wrapped in ResponseMessages:
 // <m:FindPeopleResponse ResponseClass=..> carries ResponseCode, People and the
 // paging counts directly, as Exchange answers.
 import { NS, child, elementChildren, textOf, x, type Element, type Xml, type XmlChild } from '../../soap/xml.js';
@@ -8,13 +9,15 @@ import { EMAIL_KEYS, IM_KEYS, displayNameOf, fileAsOf, type CardItem } from '../
 import { EwsError, schemaViolation } from '../errors.js';
 import type { Operation, RequestContext } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseFolderIdInput } from '../folders/request.js';
-import type { FolderTree } from '../folders/tree.js';
 import { parsePropertyPath, type PropertyPath } from '../properties/path.js';
 import { evaluate, parseRestriction } from '../restriction.js';
 import { parseSortOrder } from '../items/search.js';
 import { pageOf, parsePaging } from '../paging.js';
 import { contactPropertyValue } from '../contacts/render.js';
-import { allCards, matches, primaryEmail, type DirectoryEntry } from '../dav/directory.js';
+import { allCards, galCardEntry, matches, primaryEmail, type DirectoryEntry } from '../dav/directory.js';
+import { DirectoryUnavailableError } from '../../ports/directory.js';
+import { encodeFolderId } from '../folders/folder-id.js';
+import type { EwsFolder, FolderTree } from '../folders/tree.js';
 
 /** Persona properties in PersonaType's schema order: FieldURI → element and value. */
 interface PersonaField {
@@ -46,6 +49,11 @@ function text(uri: string, get: (e: DirectoryEntry) => string | undefined): Pers
   };
 }
 
+function mailboxTypeOf(e: DirectoryEntry): string {
+  if (e.fromDirectory) return e.item.kind === 'group' ? 'PublicDL' : 'Mailbox';
+  return e.item.kind === 'group' ? 'PrivateDL' : 'Contact';
+}
+
 function emailOf(e: DirectoryEntry, address: string, name?: string): Xml {
   return x(
     't:EmailAddress',
@@ -53,7 +61,7 @@ function emailOf(e: DirectoryEntry, address: string, name?: string): Xml {
     x('t:Name', null, name ?? displayNameOf(e.item)),
     x('t:EmailAddress', null, address),
     x('t:RoutingType', null, 'SMTP'),
-    x('t:MailboxType', null, e.item.kind === 'group' ? 'PrivateDL' : 'Contact'),
+    x('t:MailboxType', null, mailboxTypeOf(e)),
   );
 }
 
@@ -100,7 +108,7 @@ const FIELDS: PersonaField[] = [
       return x(
         't:EmailAddresses',
         null,
-        list.map((m) => x('t:Address', null, x('t:Name', null, m.name ?? displayNameOf(e.item)), x('t:EmailAddress', null, m.address), x('t:RoutingType', null, 'SMTP'), x('t:MailboxType', null, 'Contact'))),
+        list.map((m) => x('t:Address', null, x('t:Name', null, m.name ?? displayNameOf(e.item)), x('t:EmailAddress', null, m.address), x('t:RoutingType', null, 'SMTP'), x('t:MailboxType', null, mailboxTypeOf(e)))),
       );
     },
     value: (e) => {
@@ -176,6 +184,28 @@ function booksOf(req: Element, ctx: RequestContext, tree: FolderTree): Set<strin
   return new Set([folder.id]);
 }
 
+/** The distinguished "directory" folder, when ParentFolderId names it. */
+function namesDirectory(req: Element): boolean {
+  const parent = messagesChild(req, 'ParentFolderId');
+  const idEl = parent ? elementChildren(parent)[0] : undefined;
+  return !!idEl && idEl.localName === 'DistinguishedFolderId' && idEl.getAttribute('Id')?.toLowerCase() === 'directory';
+}
+
+const DIRECTORY_REF = { kind: 'virtual' as const, name: 'directory' };
+const DIRECTORY_FOLDER: EwsFolder = {
+  ref: DIRECTORY_REF,
+  id: encodeFolderId(DIRECTORY_REF),
+  changeKey: 'AQAAAA==',
+  children: [],
+  displayName: 'Directory',
+  folderClass: 'IPF.Contact',
+  distinguishedId: 'directory',
+  totalCount: 0,
+  unreadCount: 0,
+};
+/** Directory matches one FindPeople reads (Exchange caps GAL searches too). */
+const DIRECTORY_LIMIT = 500;
+
 function answer(content: XmlChild[], error?: EwsError): Xml {
   if (error) {
     return x('m:FindPeopleResponse', { ResponseClass: 'Error' }, x('m:MessageText', null, error.message), x('m:ResponseCode', null, error.code), x('m:DescriptiveLinkKey', null, '0'));
@@ -194,10 +224,20 @@ export const FindPeople: Operation = {
     const query = textOf(messagesChild(req, 'QueryString'))?.trim();
     try {
       const fields = requestedFields(messagesChild(req, 'PersonaShape'));
-      const tree = await loadTree(ctx, { dav: true });
-      const books = booksOf(req, ctx, tree);
-      let people = (await allCards(ctx, tree)).filter((e) => !books || books.has(e.folder.id));
-      if (query) people = people.filter((e) => matches(e.item, query));
+      let people: DirectoryEntry[];
+      if (query && ctx.mailbox.directory && namesDirectory(req)) {
+        try {
+          people = (await ctx.mailbox.directory.search(query, DIRECTORY_LIMIT)).map((e) => galCardEntry(e, DIRECTORY_FOLDER));
+        } catch (e) {
+          if (e instanceof DirectoryUnavailableError) throw new EwsError('ErrorADUnavailable', `The directory is unavailable: ${e.message}`);
+          throw e;
+        }
+      } else {
+        const tree = await loadTree(ctx, { dav: true });
+        const books = booksOf(req, ctx, tree);
+        people = (await allCards(ctx, tree)).filter((e) => !books || books.has(e.folder.id));
+        if (query) people = people.filter((e) => matches(e.item, query));
+      }
       if (restriction) people = people.filter((e) => evaluate(restriction, (p) => valueOf(e, p)));
       const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
       const order = sort.length ? sort : [{ path: { kind: 'field' as const, uri: 'persona:DisplayName' }, descending: false }];
