@@ -13,6 +13,7 @@ import { encodeFolderId, type FolderRef } from '../ews/folders/folder-id.js';
 import type { EwsFolder, FolderTree } from '../ews/folders/tree.js';
 import { changeKeyOf, encodeItemId } from '../ews/items/item-id.js';
 import { folderKeyOf, folderKeyString, pathHash, type FolderState, type NotifyEvent } from './model.js';
+import { arrivalOf } from './moves.js';
 
 export interface Scope {
   all: boolean;
@@ -103,7 +104,12 @@ const NO_NEW_MAIL: ReadonlySet<string> = new Set(['\\Sent', '\\Drafts', '\\Trash
  * Steps from the states in `prev` to the folders as `tree` (a fresh listing of `store`)
  * shows them. Folders of `prev` are compared by key; a folder not in `prev` is new.
  */
-export async function diffFolders(store: MailStore, tree: FolderTree, prev: FolderState[], scope: Scope, now = new Date()): Promise<DiffStep[]> {
+export interface DiffOptions {
+  /** Read the arrivals' Message-ID and X-Ewsgate-Item-Id, so moves and copies can be paired (moves.ts). */
+  identities?: boolean;
+}
+
+export async function diffFolders(store: MailStore, tree: FolderTree, prev: FolderState[], scope: Scope, now = new Date(), opts: DiffOptions = {}): Promise<DiffStep[]> {
   const steps: DiffStep[] = [];
   const before = new Map(prev.map((s) => [s.key, s]));
   // A folder listed without its STATUS (and so without its stable id) is being renamed or
@@ -176,7 +182,7 @@ export async function diffFolders(store: MailStore, tree: FolderTree, prev: Fold
       if (p.uidValidity !== cur.uidValidity || p.modseq !== cur.modseq || p.uidNext !== cur.uidNext) steps.push({ events: [], folder: key, state: cur, cut: true });
       continue;
     }
-    steps.push(...(await diffItems(store, f, p, cur, parentId, now)));
+    steps.push(...(await diffItems(store, f, p, cur, parentId, now, opts)));
   }
   return steps;
 }
@@ -186,13 +192,13 @@ export async function diffFolders(store: MailStore, tree: FolderTree, prev: Fold
  * single-folder LIST-STATUS): what the IMAP watcher runs when the folder it idles on rings,
  * instead of listing every folder. `tree` may be an older listing (ids, parents).
  */
-export async function diffOneFolder(store: MailStore, tree: FolderTree, f: EwsFolder, prev: FolderState, now = new Date()): Promise<DiffStep[]> {
+export async function diffOneFolder(store: MailStore, tree: FolderTree, f: EwsFolder, prev: FolderState, now = new Date(), opts: DiffOptions = {}): Promise<DiffStep[]> {
   const mf = await store.folderStatus(f.mail!.path);
   // The listing's own copy is brought up to date for the UnreadCount of the folder event.
   Object.assign(f.mail!, { messages: mf.messages, unseen: mf.unseen, uidNext: mf.uidNext, uidValidity: mf.uidValidity, highestModseq: mf.highestModseq });
   const cur: FolderState = { ...prev, uidValidity: mf.uidValidity, modseq: mf.highestModseq ?? 0n, uidNext: mf.uidNext };
   const parentId = f.parent && f.parent !== tree.root ? idOf(f.parent) : idOf(tree.msgFolderRoot);
-  return diffItems(store, f, prev, cur, parentId, now);
+  return diffItems(store, f, prev, cur, parentId, now, opts);
 }
 
 function refOfKey(key: string): FolderRef {
@@ -201,7 +207,15 @@ function refOfKey(key: string): FolderRef {
 }
 
 /** The message-level steps of one watched folder, from state `p` to `cur` (its LIST-STATUS). */
-async function diffItems(store: MailStore, f: EwsFolder, prevState: FolderState, cur: FolderState, parentId: { id: string; changeKey?: string }, now: Date): Promise<DiffStep[]> {
+async function diffItems(
+  store: MailStore,
+  f: EwsFolder,
+  prevState: FolderState,
+  cur: FolderState,
+  parentId: { id: string; changeKey?: string },
+  now: Date,
+  opts: DiffOptions,
+): Promise<DiffStep[]> {
   const key = cur.key;
   // A folder that held no messages before (not selectable then): everything in it is new.
   const p = prevState.uidValidity === 0 ? { ...prevState, uidValidity: cur.uidValidity, modseq: 0n, uidNext: 1 } : prevState;
@@ -238,7 +252,10 @@ async function diffItems(store: MailStore, f: EwsFolder, prevState: FolderState,
     if (changed.state.highestModseq !== undefined && changed.state.highestModseq > highestSeen) highestSeen = changed.state.highestModseq;
   }
   // Messages the client has never been told about.
-  const fresh = cur.uidNext > p.uidNext ? (await store.fetchMessages(path, { from: p.uidNext, to: cur.uidNext - 1 }, { flags: true })).messages.filter((m) => m.uid >= p.uidNext) : [];
+  const fresh =
+    cur.uidNext > p.uidNext
+      ? (await store.fetchMessages(path, { from: p.uidNext, to: cur.uidNext - 1 }, { flags: true, headers: opts.identities })).messages.filter((m) => m.uid >= p.uidNext)
+      : [];
   fresh.sort((a, b) => a.uid - b.uid);
   const finalState: FolderState = { ...cur, uidValidity, modseq: highestSeen, uidNext: Math.max(cur.uidNext, p.uidNext, ...fresh.map((m) => m.uid + 1)) };
 
@@ -259,7 +276,7 @@ async function diffItems(store: MailStore, f: EwsFolder, prevState: FolderState,
   }
   const afterOld: FolderState = { ...p, uidValidity, modseq: highestSeen };
   for (const m of fresh) {
-    const events: NotifyEvent[] = [{ kind: 'CreatedEvent', time: now, itemId: item(m, uidValidity), parentFolderId: folderId, scope: [key] }];
+    const events: NotifyEvent[] = [{ kind: 'CreatedEvent', time: now, itemId: item(m, uidValidity), parentFolderId: folderId, scope: [key], ...(opts.identities ? arrivalOf(m.headers) : {}) }];
     if (!m.flags.has('\\Seen') && !m.flags.has('\\Draft') && !NO_NEW_MAIL.has(mf.specialUse ?? '')) {
       events.push({ kind: 'NewMailEvent', time: now, itemId: item(m, uidValidity), parentFolderId: folderId, scope: [key] });
     }

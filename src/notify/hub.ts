@@ -11,6 +11,14 @@
 //    polling for the rest, and a MODSEQ diff on its own connection for every ring. A
 //    dropped connection is reconnected and the diff after it covers the gap.
 //
+// Several instances (EWSGATE_REDIS_URL) share streaming subscriptions through a broker
+// (broker.ts, adapters/redis/): the channel of the instance that owns a subscription
+// produces its events into a shared queue (ShareSink), and whichever instance holds the
+// client's connection reads them from there (SharedQueue). Dovecot's POSTs are relayed to
+// every instance. Push subscriptions are delivered by their owner; the shared store
+// remembers them with their last watermark, so another instance (or this one restarted)
+// takes an orphaned one over at the user's next request.
+//
 // Pull subscriptions need none of this: GetEvents computes its events from the watermark
 // (diff.ts), so they survive restarts and work on any instance. Streaming subscriptions
 // survive too: their ids are self-contained, so a connection that names one this process
@@ -25,14 +33,29 @@ import type { MailWatcher, MailWatcherFactory } from '../ports/mail-watcher.js';
 import type { Logger } from '../server/log.js';
 import type { Xml } from '../soap/xml.js';
 import { diffFolders, diffOneFolder, freshen, isUnsettled, keyOf, stateOf, trackedFolders, type Scope } from './diff.js';
-import { sealWatermark, userDigest, type FolderState, type NotifyEvent, type Subscription } from './model.js';
+import { openSubscription, openWatermark, sealWatermark, userDigest, type FolderState, type NotifyEvent, type Subscription } from './model.js';
 import { PushDelivery } from './push.js';
 import { SubQueue } from './queue.js';
 import { StreamSession, StreamTicker, type StreamLimits } from './stream.js';
 import { eventEndpoint } from './endpoint.js';
+import { EwsError } from '../ews/errors.js';
+import { pushUrlAllowed } from './push.js';
+import { MemoryBroker, type BrokerListener, type NotifyBroker } from './broker.js';
+import { ShareSink, SharedQueue } from './shared-queue.js';
+import { IdentityCache, pairMoves } from './moves.js';
 
 /** The folder the IMAP watcher idles on. */
 const IDLE_FOLDER = 'INBOX';
+
+/**
+ * A MOVE reaches us in two halves (Dovecot: two transactions, two POSTs; IMAP: EXISTS in
+ * one folder, EXPUNGE in the other): when moves are asked for, the diff waits this long
+ * after an arrival so that both halves land in one batch and pair (moves.ts).
+ */
+const MOVE_SETTLE_MS = 150;
+
+/** How often an instance looks, at a user's request, for push subscriptions nobody serves (several instances). */
+const REVIVE_CHECK_MS = 30_000;
 
 /** A stream opening checks for events Dovecot's POSTs missed at most this often per user. */
 const HEAL_CHECK_MS = 10_000;
@@ -63,6 +86,12 @@ export interface HubOptions {
   pushRetryFirstMs?: number;
   pushTimeoutMs?: number;
   fetch?: typeof fetch;
+  /** Shares subscriptions and their queues between instances (adapters/redis/); default: this process only. */
+  broker?: NotifyBroker;
+  /** URL prefixes or host names push subscriptions may call; empty or absent: any http(s) URL. */
+  pushUrlAllow?: string[];
+  /** How often a shared subscription's owner renews its lease (default: a third of the broker's lease). */
+  renewMs?: number;
 }
 
 type Required2<T> = { [K in keyof T]-?: T[K] };
@@ -96,7 +125,10 @@ export class NotificationHub {
   /** POST /ewsgate/events (or a separate listener): Dovecot's Lua script. */
   readonly handleEventPost: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   private readonly channels = new Map<string, UserChannel>();
-  private readonly tombstones = new Map<string, number>();
+  readonly broker: NotifyBroker;
+  /** Shared subscriptions as the connections of this instance read them. */
+  private readonly sharedQueues = new Map<string, SharedQueue>();
+  private renewTimer?: NodeJS.Timeout;
   readonly streams = new Set<StreamSession>();
   readonly ticker: StreamTicker;
   readonly streamLimits: StreamLimits;
@@ -106,6 +138,7 @@ export class NotificationHub {
 
   constructor(readonly opts: HubOptions) {
     this.mode = opts.eventsSecret ? 'dovecot' : opts.watcher ? 'imap' : 'none';
+    this.broker = opts.broker ?? new MemoryBroker();
     const minuteMs = opts.minuteMs ?? 60_000;
     this.limits = {
       pollMs: opts.pollMs ?? 30_000,
@@ -131,29 +164,133 @@ export class NotificationHub {
     return this.opts.log;
   }
 
+  get shared(): boolean {
+    return this.broker.shared;
+  }
+
+  /** Connects the broker (several instances); a single instance has nothing to start. */
+  async start(): Promise<void> {
+    if (!this.broker.shared) return;
+    const listener: BrokerListener = {
+      wake: (key) => this.sharedQueues.get(key)?.pull(),
+      dovecot: (payload) => this.ingestLocal(payload),
+      unsubscribed: (key) => this.unsubscribeLocal(key),
+      lost: () => this.sharedStateLost(),
+    };
+    await this.broker.start(listener, { idleMs: this.limits.subscriptionIdleMs, maxQueued: this.limits.maxQueued });
+    const lease = (this.broker as { ownerTtl?: number }).ownerTtl ?? 30_000;
+    this.renewTimer = setInterval(() => void this.renewOwned(), this.opts.renewMs ?? Math.max(100, Math.floor(lease / 3)));
+    this.renewTimer.unref();
+  }
+
+  /** The shared queue of a subscription as this instance's connections read it. */
+  sharedQueue(it: { id: string; key: string; sub: Subscription }): SharedQueue {
+    let q = this.sharedQueues.get(it.key);
+    if (!q) {
+      q = new SharedQueue(it.id, it.key, it.sub, this.broker, this.limits.maxEventsPerNotification, this.log);
+      this.sharedQueues.set(it.key, q);
+    }
+    return q;
+  }
+
+  /** This instance produces the events of `q` into its shared queue. */
+  sink(q: SubQueue): void {
+    if (!(q.consumer instanceof ShareSink)) new ShareSink(q, this.broker, this.log).start();
+  }
+
+  private owned(): Map<string, UserChannel> {
+    const m = new Map<string, UserChannel>();
+    for (const ch of this.channels.values()) for (const q of ch.subs.values()) if (q.consumer instanceof ShareSink || q.consumer instanceof PushDelivery) m.set(q.key, ch);
+    return m;
+  }
+
+  private async renewOwned(): Promise<void> {
+    const owned = this.owned();
+    if (!owned.size) return;
+    try {
+      // A push subscription has no connection to keep it alive: its delivery does.
+      for (const ch of new Set(owned.values())) for (const q of ch.subs.values()) if (q.consumer instanceof PushDelivery) await this.broker.touch(q.key);
+      const r = await this.broker.renew([...owned.keys()]);
+      // Another instance took it over (this one looked dead): it produces from now on.
+      for (const k of r.lost) owned.get(k)?.removeSubscription(k, 'expired');
+      for (const k of r.expired) {
+        owned.get(k)?.removeSubscription(k, 'expired');
+        await this.broker.drop(k);
+      }
+    } catch (e) {
+      this.log.debug('subscription lease renewal failed', { error: (e as Error).message });
+    }
+  }
+
+  /** The broker lost its contents: every shared queue may have lost events, so say so, then carry on. */
+  private sharedStateLost(): void {
+    for (const q of this.sharedQueues.values()) {
+      q.missed = true;
+      q.consumer?.wake();
+    }
+    const owned = this.owned();
+    for (const [key, ch] of owned) {
+      // Readers learn of the gap above; the owner's claim and a diff from its baseline let events flow again.
+      this.broker.claim(key).catch((e) => this.log.debug('subscription reclaim failed', { error: (e as Error).message }));
+      ch.recover();
+    }
+  }
+
   /** What one authenticated request may do with notifications. */
   forUser(user: AuthenticatedUser, password: string): UserNotifications {
-    return new UserNotifications(this, user.login.toLowerCase(), password);
+    const n = new UserNotifications(this, user.login.toLowerCase(), password);
+    if (this.broker.shared) this.maybeRevive(n);
+    return n;
   }
 
-  /** Unsubscribe: forgotten here, refused from now on (until it would have expired anyway). */
-  unsubscribe(key: string, ttlMs = 24 * 60 * 60_000): void {
-    this.tombstones.set(key, Date.now() + ttlMs);
+  private readonly reviveChecked = new Map<string, number>();
+
+  /**
+   * Push subscriptions outlive the instance that served them (a restart, a crash): the
+   * shared store keeps each with the last watermark its client got, and the user's next
+   * request on any instance brings the orphaned ones back, with the events since then
+   * recovered from MODSEQ. (Credentials are never stored, hence "at the next request".)
+   */
+  private maybeRevive(n: UserNotifications): void {
+    const now = Date.now();
+    if (now - (this.reviveChecked.get(n.login) ?? 0) < REVIVE_CHECK_MS) return;
+    this.reviveChecked.set(n.login, now);
+    if (this.reviveChecked.size > 10_000) for (const [k, t] of this.reviveChecked) if (now - t > REVIVE_CHECK_MS) this.reviveChecked.delete(k);
+    n.revivePush().catch((e) => this.log.info('reviving push subscriptions failed', { user: n.login, error: (e as Error).message }));
+  }
+
+  /** Unsubscribe: forgotten (on every instance), refused from now on (until it would have expired anyway). */
+  async unsubscribe(key: string, ttlMs = 24 * 60 * 60_000): Promise<void> {
+    await this.broker.unsubscribe(key, ttlMs);
+    this.unsubscribeLocal(key);
+  }
+
+  private unsubscribeLocal(key: string): void {
     for (const ch of this.channels.values()) ch.removeSubscription(key, 'unsubscribed');
+    const q = this.sharedQueues.get(key);
+    if (q) {
+      this.sharedQueues.delete(key);
+      if (q.consumer instanceof StreamSession) q.consumer.detach(q);
+    }
   }
 
-  isUnsubscribed(key: string): boolean {
-    const t = this.tombstones.get(key);
-    if (t === undefined) return false;
-    if (t < Date.now()) {
-      this.tombstones.delete(key);
+  async isUnsubscribed(key: string): Promise<boolean> {
+    try {
+      return await this.broker.isUnsubscribed(key);
+    } catch (e) {
+      // The shared store is unreachable: the subscription is served; its queue tells of any gap.
+      this.log.info('unsubscribe check failed', { error: (e as Error).message });
       return false;
     }
-    return true;
   }
 
   /** Events from Dovecot's Lua script (already authenticated by the endpoint). */
   ingest(payload: DovecotEvents): void {
+    if (this.broker.shared) this.broker.relay(payload).catch((e) => this.log.info('relaying Dovecot events failed', { error: (e as Error).message }));
+    this.ingestLocal(payload);
+  }
+
+  private ingestLocal(payload: DovecotEvents): void {
     this.counters.eventsIn += payload.events.length;
     const ch = this.channels.get(payload.user.toLowerCase());
     // Nobody listens for this user here: nothing to do (pull subscriptions diff on their own).
@@ -169,6 +306,10 @@ export class NotificationHub {
     } else ch.password = password;
     ch.keep();
     return ch;
+  }
+
+  channelHas(login: string, key: string): boolean {
+    return this.channels.get(login)?.subs.has(key) ?? false;
   }
 
   channelNeedsListing(login: string, keys: string[]): boolean {
@@ -203,18 +344,21 @@ export class NotificationHub {
 
   private sweep(): void {
     const now = Date.now();
-    for (const [k, t] of this.tombstones) if (t < now) this.tombstones.delete(k);
     for (const ch of [...this.channels.values()]) ch.sweep(now);
+    for (const [k, q] of this.sharedQueues) if (!q.consumer && !q.pending.length && now - q.lastActive > this.limits.subscriptionIdleMs) this.sharedQueues.delete(k);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.sweeper);
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.broker.shared) await this.broker.release([...this.owned().keys()]).catch(() => undefined);
     for (const s of [...this.streams]) s.close();
     await Promise.all([...this.channels.values()].map((ch) => ch.close()));
     this.channels.clear();
     await this.opts.watcher?.close();
+    await this.broker.close();
   }
 }
 
@@ -230,12 +374,22 @@ export class UserNotifications {
     return this.hub.opts.stateSecret;
   }
 
-  isUnsubscribed(key: string): boolean {
+  isUnsubscribed(key: string): Promise<boolean> {
     return this.hub.isUnsubscribed(key);
   }
 
-  unsubscribe(key: string, ttlMs?: number): void {
-    this.hub.unsubscribe(key, ttlMs);
+  async unsubscribe(key: string, ttlMs?: number): Promise<void> {
+    try {
+      await this.hub.unsubscribe(key, ttlMs);
+    } catch (e) {
+      this.hub.log.info('unsubscribe failed', { error: (e as Error).message });
+      throw new EwsError('ErrorInternalServerTransientError', 'The subscription could not be ended now; try again.');
+    }
+  }
+
+  /** Whether a push subscription may send to this URL (EWSGATE_PUSH_URL_ALLOW). */
+  pushUrlAllowed(url: string): boolean {
+    return pushUrlAllowed(url, this.hub.opts.pushUrlAllow ?? []);
   }
 
   /**
@@ -248,7 +402,52 @@ export class UserNotifications {
     const q = new SubQueue(id, key, sub, this.hub.limits.maxQueued);
     await ch.add(q, tree);
     if (resumeFrom?.length) q.offer(resumeFrom);
-    if (sub.kind === 'push') ch.startPush(q, initialWatermark);
+    if (sub.kind === 'push') {
+      if (this.hub.shared) {
+        await this.shared(() => this.hub.broker.claim(key));
+        if (initialWatermark) await this.shared(() => this.hub.broker.savePush(this.login, key, id, initialWatermark));
+      }
+      ch.startPush(q, initialWatermark);
+    } else if (this.hub.shared) {
+      await this.shared(() => this.hub.broker.claim(key));
+      this.hub.sink(q);
+    }
+  }
+
+  /** A call to the shared store; unreachable, it is a transient error the client retries, not a crash. */
+  private async shared<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      this.hub.log.info('shared notification store unreachable', { error: (e as Error).message });
+      throw new EwsError('ErrorInternalServerTransientError', 'Notifications are unavailable for a moment; try again.');
+    }
+  }
+
+  /** Push subscriptions of this user that no live instance serves: served here from now on (see maybeRevive). */
+  async revivePush(): Promise<void> {
+    const hub = this.hub;
+    for (const r of await hub.broker.pushSubscriptions(this.login)) {
+      const opened = openSubscription(r.id, this.secret);
+      if (!opened.ok || opened.key !== r.key || opened.sub.kind !== 'push' || opened.sub.user !== this.login || (await hub.isUnsubscribed(r.key))) {
+        await hub.broker.forgetPush(this.login, r.key);
+        continue;
+      }
+      if (hub.channelHas(this.login, r.key) || (await hub.broker.claim(r.key)) === 'other') continue;
+      const m = await hub.opts.openMailbox(this.login, this.password);
+      try {
+        await freshen(m.mail);
+        const tree = await FolderTree.load(m.mail);
+        const sub = opened.sub;
+        const w = openWatermark(r.watermark, this.secret);
+        const types = new Set<string>(sub.events);
+        const resume = w ? (await diffFolders(m.mail, tree, w.folders, { all: sub.all, folders: new Set(sub.folders) })).flatMap((st) => st.events).filter((e) => types.has(e.kind)) : [];
+        await this.register(r.id, r.key, sub, tree, resume, r.watermark);
+        hub.log.info('push subscription revived', { user: this.login, events: resume.length });
+      } finally {
+        m.release();
+      }
+    }
   }
 
   /** Whether opening a stream for these subscriptions needs a fresh folder listing (see openStream). */
@@ -269,8 +468,24 @@ export class UserNotifications {
     initial: Xml[],
   ): Promise<StreamingAnswer> {
     const hub = this.hub;
-    const ch = hub.channel(this.login, this.password);
-    const queues = await ch.attachForStream(items, tree, store);
+    let queues: SubQueue[];
+    if (hub.shared) {
+      // Subscriptions a live instance owns are only read here; the others (new to the
+      // shared store, or whose owner died) are rebuilt, and produced, by this one.
+      const rebuild: typeof items = [];
+      for (const it of items) {
+        const c = await this.shared(() => hub.broker.claim(it.key));
+        if (c !== 'other') rebuild.push(it);
+      }
+      if (rebuild.length) {
+        const ch = hub.channel(this.login, this.password);
+        for (const q of await ch.attachForStream(rebuild, tree, store)) hub.sink(q);
+      }
+      queues = items.map((it) => hub.sharedQueue(it));
+    } else {
+      const ch = hub.channel(this.login, this.password);
+      queues = await ch.attachForStream(items, tree, store);
+    }
     const limits = hub.streamLimits;
     return {
       streaming: true,
@@ -286,6 +501,8 @@ export class UserNotifications {
 /** Everything about one user in this process. */
 export class UserChannel {
   readonly subs = new Map<string, SubQueue>();
+  /** Message-IDs of recent arrivals, to recognize them when they move (moves.ts). */
+  private readonly idents = new IdentityCache();
   private tree?: FolderTree;
   private readonly baseline = new Map<string, FolderState>();
   private watcher?: MailWatcher;
@@ -297,6 +514,7 @@ export class UserChannel {
   /** When a stream's request last checked the baseline against the backend (Dovecot push). */
   private lastCheck = Date.now();
   private closeTimer?: NodeJS.Timeout;
+  private settleTimer?: NodeJS.Timeout;
   private closed = false;
 
   constructor(
@@ -309,6 +527,12 @@ export class UserChannel {
   keep(): void {
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
+  }
+
+  /** Whether a subscription asks for MovedEvent / CopiedEvent: then arrivals are read for their identity. */
+  private wantsMoves(): boolean {
+    for (const q of this.subs.values()) if (q.sub.events.includes('MovedEvent') || q.sub.events.includes('CopiedEvent')) return true;
+    return false;
   }
 
   scope(): Scope {
@@ -338,6 +562,7 @@ export class UserChannel {
       this.keep();
       const old = this.subs.get(q.key);
       if (old && old.consumer instanceof PushDelivery) old.consumer.stop('closed');
+      if (old && old.consumer instanceof ShareSink) old.consumer.stop();
       this.subs.set(q.key, q);
       this.adopt(tree);
       this.startSource();
@@ -415,10 +640,14 @@ export class UserChannel {
         maxEventsPerNotification: hub.limits.maxEventsPerNotification,
         fetch: hub.opts.fetch ?? fetch,
         log: hub.log,
+        delivered: hub.shared
+          ? (wm) => hub.broker.savePush(this.login, q.key, q.id, wm).catch((e) => hub.log.debug('recording a push watermark failed', { error: (e as Error).message }))
+          : undefined,
       },
       (why) => {
+        if (hub.shared && why !== 'closed') hub.broker.forgetPush(this.login, q.key).catch(() => undefined);
         if (why === 'unsubscribed' || why === 'unreachable') {
-          hub.unsubscribe(q.key);
+          hub.unsubscribe(q.key).catch((e) => hub.log.info('ending a push subscription everywhere failed', { error: (e as Error).message }));
           this.removeSubscription(q.key, why);
         }
       },
@@ -433,8 +662,14 @@ export class UserChannel {
     const c = q.consumer;
     if (c instanceof StreamSession) c.detach(q);
     else if (c instanceof PushDelivery) c.stop(why === 'expired' ? 'closed' : why);
+    else if (c instanceof ShareSink) c.stop();
     q.consumer = undefined;
     this.maybeClose();
+  }
+
+  /** Changes may have gone unreported (the shared store was lost): look for them from the baseline. */
+  recover(): void {
+    this.requestDiff(null);
   }
 
   private statesFor(scope: Scope): FolderState[] {
@@ -457,7 +692,7 @@ export class UserChannel {
     const factory = this.hub.opts.watcher!;
     this.watcher = factory.watch(this.login, this.password, { idlePath: IDLE_FOLDER, pollMs: this.hub.limits.pollMs }, {
       changed: (path) => {
-        if (path !== null) return this.requestDiff(path);
+        if (path !== null) return this.wantsMoves() ? this.requestDiffSoon() : this.requestDiff(path);
         // A poll tick. When only the idled-on folder is watched, IDLE tells everything but a
         // change of its subfolders: a full look every tenth tick is enough for those.
         if (this.idleFolderOnly() && ++this.polls % 10 !== 0) return;
@@ -522,6 +757,16 @@ export class UserChannel {
     });
   }
 
+  /** A full diff a moment from now (see MOVE_SETTLE_MS). */
+  private requestDiffSoon(): void {
+    if (this.settleTimer || this.closed) return;
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = undefined;
+      this.requestDiff(null);
+    }, MOVE_SETTLE_MS);
+    this.settleTimer.unref();
+  }
+
   /** Must run inside serial(): one folder's message changes, without listing the others. */
   private async diffFolder(store: MailStore, path: string): Promise<void> {
     const f = this.tree?.folderAtPath(path);
@@ -531,13 +776,17 @@ export class UserChannel {
     const scope = this.scope();
     if (!p || !(scope.all || scope.folders.has(key))) return;
     await freshen(store);
+    const identities = this.wantsMoves();
     let steps;
     try {
-      steps = await diffOneFolder(store, this.tree!, f, p);
+      steps = await diffOneFolder(store, this.tree!, f, p, new Date(), { identities });
     } catch (e) {
       if (e instanceof FolderMissingError) return this.diffWith(store);
       throw e;
     }
+    // A message left this folder: if it went to another one, that folder's arrival must be
+    // in the same batch for the pair to become a MovedEvent.
+    if (identities && (scope.all || scope.folders.size > 1) && steps.some((s) => s.events.some((e) => e.kind === 'DeletedEvent' && e.itemId))) return this.diffWith(store);
     const events: NotifyEvent[] = [];
     for (const step of steps) {
       if (step.state) this.baseline.set(step.folder, step.state);
@@ -554,7 +803,7 @@ export class UserChannel {
       tree = await FolderTree.load(store);
     }
     const scope = this.scope();
-    const steps = await diffFolders(store, tree, [...this.baseline.values()], scope);
+    const steps = await diffFolders(store, tree, [...this.baseline.values()], scope, new Date(), { identities: this.wantsMoves() });
     if (isUnsettled(tree)) {
       // A folder was being renamed or deleted while listed: look again in a moment.
       const t = setTimeout(() => this.requestDiff(null), 300);
@@ -571,9 +820,19 @@ export class UserChannel {
     this.emit(events);
   }
 
-  private emit(events: NotifyEvent[]): void {
-    if (!events.length) return;
-    for (const q of this.subs.values()) if (q.offer(events)) this.hub.counters.eventsOut++;
+  private emit(all: NotifyEvent[]): void {
+    if (!all.length) return;
+    if (!this.wantsMoves()) {
+      for (const q of this.subs.values()) if (q.offer(all)) this.hub.counters.eventsOut++;
+      return;
+    }
+    // Pairs for the subscriptions that asked for moves; the plain events for the others.
+    const paired = pairMoves(all, this.idents);
+    const plain = all.map(({ ident: _i, source: _s, ...e }) => e);
+    for (const q of this.subs.values()) {
+      const moves = q.sub.events.includes('MovedEvent') || q.sub.events.includes('CopiedEvent');
+      if (q.offer(moves ? paired : plain)) this.hub.counters.eventsOut++;
+    }
   }
 
   /** One POST of Dovecot's Lua script for this user. */
@@ -583,9 +842,14 @@ export class UserChannel {
       if (!tree || this.closed) return;
       const byFolder = new Map<string, DovecotEvents['events']>();
       let needDiff = false;
+      // Moves and copies are recognized in a diff, which reads the arrivals' identities.
+      const moves = this.wantsMoves();
+      let settle = false;
       for (const e of p.events) {
-        if (e.event.startsWith('Mailbox')) {
+        if (e.event.startsWith('Mailbox') || (moves && (e.event === 'MessageNew' || e.event === 'MessageAppend' || e.event === 'MessageExpunge'))) {
           needDiff = true;
+          // An APPEND or COPY may be the first half of a MOVE (LMTP deliveries are MessageNew).
+          if (e.event === 'MessageAppend') settle = true;
           continue;
         }
         const list = byFolder.get(e.mailbox) ?? [];
@@ -657,7 +921,8 @@ export class UserChannel {
       }
       if (needDiff) {
         // The diff from the baseline covers this POST too.
-        this.requestDiff(null);
+        if (settle) this.requestDiffSoon();
+        else this.requestDiff(null);
         return;
       }
       for (const [k, s] of updates) this.baseline.set(k, s);
@@ -686,6 +951,7 @@ export class UserChannel {
     this.closed = true;
     this.hub.dropChannel(this);
     if (this.closeTimer) clearTimeout(this.closeTimer);
+    if (this.settleTimer) clearTimeout(this.settleTimer);
     for (const q of this.subs.values()) if (q.consumer instanceof PushDelivery) q.consumer.stop('closed');
     const w = this.watcher;
     this.watcher = undefined;

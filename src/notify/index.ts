@@ -1,8 +1,10 @@
 // Notifications for the gateway: builds the hub from the configuration (Dovecot push when
-// EWSGATE_EVENTS_SECRET is set, an IMAP watcher per user otherwise) and the internal event
+// EWSGATE_EVENTS_SECRET is set, an IMAP watcher per user otherwise; shared with other
+// instances through Redis when EWSGATE_REDIS_URL is set) and the internal event
 // endpoint (its own listener with EWSGATE_EVENTS_LISTEN, else a route of the main one).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ImapWatcherFactory } from '../../adapters/imap/watcher.js';
+import { RedisBroker } from '../../adapters/redis/broker.js';
 import type { Config } from '../config.js';
 import type { AuthenticatedUser } from '../ews/operation.js';
 import type { Logger } from '../server/log.js';
@@ -48,14 +50,22 @@ export async function startNotifications(
     pollMs: config.notifyPollSeconds * 1000,
     heartbeatMs: config.notifyHeartbeatSeconds * 1000,
     maxStreamBytes: config.streamMaxBytes,
+    pushUrlAllow: config.pushUrlAllow,
+    broker: config.redisUrl ? new RedisBroker(config.redisUrl.href, log) : undefined,
     async openMailbox(login, password) {
       const m = await mailboxes.open(login, password);
       return { mail: m.mailbox.mail, release: () => m.release() };
     },
     ...overrides,
   });
+  try {
+    await hub.start();
+  } catch (e) {
+    await hub.close();
+    throw new Error(`cannot reach Redis at ${config.redisUrl?.host}: ${(e as Error).message}`);
+  }
   const separate = config.eventsListen ? await startEventListener(hub.handleEventPost, config.eventsListen.host, config.eventsListen.port, log) : undefined;
-  log.info('notifications', { source: hub.mode === 'dovecot' ? 'dovecot push' : 'imap watcher', events: separate?.url ?? (hub.mode === 'dovecot' ? '/ewsgate/events' : undefined) });
+  log.info('notifications', { shared: hub.shared ? 'redis' : 'this process', source: hub.mode === 'dovecot' ? 'dovecot push' : 'imap watcher', events: separate?.url ?? (hub.mode === 'dovecot' ? '/ewsgate/events' : undefined) });
   return {
     hub,
     forUser: (user, password) => hub.forUser(user, password),

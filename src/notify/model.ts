@@ -203,4 +203,7 @@ export interface NotifyEvent {
   scope: string[];
   /** Set by pull / push delivery: the watermark after this event. */
   watermark?: string;
+  /** Arrivals only, for pairing moves (moves.ts), never sent: the Message-ID, and the item id X-Ewsgate-Item-Id names. */
+  ident?: string;
+  source?: string;
 }

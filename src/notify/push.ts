@@ -16,6 +16,40 @@ export interface PushOptions {
   maxEventsPerNotification: number;
   fetch: typeof fetch;
   log: Logger;
+  /** A notification was accepted; its watermark is where a successor would go on from. */
+  delivered?: (watermark: string) => void;
+}
+
+/**
+ * Whether a push subscription may call `url`: an http(s) URL without credentials, and, when
+ * an allow list is configured, one that starts with a listed URL prefix or whose host is a
+ * listed host name (exactly, or a subdomain of a name listed with a leading dot). Without
+ * a list, anything the gateway can reach could be made to receive its POSTs.
+ */
+export function pushUrlAllowed(url: string, allow: readonly string[]): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password || url.length > 2048) return false;
+  if (!allow.length) return true;
+  const host = u.hostname.toLowerCase();
+  return allow.some((a) => {
+    if (/^https?:\/\//i.test(a)) {
+      // Compared in normalized form, so "https://H:443/x" cannot pass as "https://h/x/..." tricks.
+      let p: URL;
+      try {
+        p = new URL(a);
+      } catch {
+        return false;
+      }
+      return u.origin === p.origin && u.pathname.startsWith(p.pathname);
+    }
+    const h = a.toLowerCase();
+    return h.startsWith('.') ? host.endsWith(h) : host === h;
+  });
 }
 
 export type PushEnd = 'unsubscribed' | 'unreachable' | 'closed';
@@ -99,6 +133,7 @@ export class PushDelivery implements QueueConsumer {
         this.failingSince = undefined;
         this.retryDelay = this.opts.retryFirstMs;
         this.delivered++;
+        this.opts.delivered?.(watermark);
         if (answer === 'Unsubscribe') {
           this.stop('unsubscribed');
           return;

@@ -15,7 +15,7 @@ export class SubQueue {
   private readonly types: ReadonlySet<string>;
   pending: NotifyEvent[] = [];
   missed = false;
-  consumer?: QueueConsumer;
+  private consumerNow?: QueueConsumer;
   /** When the queue was last attached to a consumer or created (ms). */
   lastActive = Date.now();
 
@@ -27,6 +27,15 @@ export class SubQueue {
   ) {
     this.scope = { all: sub.all, folders: new Set(sub.folders) };
     this.types = new Set(sub.events);
+  }
+
+  /** Who takes the events: a held stream, a push delivery, or (several instances) the shared queue. */
+  get consumer(): QueueConsumer | undefined {
+    return this.consumerNow;
+  }
+
+  set consumer(c: QueueConsumer | undefined) {
+    this.consumerNow = c;
   }
 
   matches(e: NotifyEvent): boolean {

@@ -47,18 +47,18 @@ export const subscriptionErrors = {
  * (not one of ours) ErrorInvalidSubscription; forged, unsubscribed or expired
  * ErrorSubscriptionNotFound; another user's ErrorSubscriptionAccessDenied.
  */
-export function resolveSubscription(
+export async function resolveSubscription(
   id: string | undefined,
   ctx: RequestContext,
   kinds?: SubscriptionKind[],
   wrongKind: () => EwsError = subscriptionErrors.invalid,
-): { id: string; key: string; sub: Subscription } {
+): Promise<{ id: string; key: string; sub: Subscription }> {
   if (!id) throw subscriptionErrors.invalid();
   const opened = openSubscription(id, ctx.stateSecret);
   if (!opened.ok) throw opened.why === 'malformed' ? subscriptionErrors.invalid() : subscriptionErrors.notFound();
   if (opened.sub.user !== ctx.user.login.toLowerCase()) throw subscriptionErrors.accessDenied();
   if (kinds && !kinds.includes(opened.sub.kind)) throw wrongKind();
-  if (notificationsOf(ctx)?.isUnsubscribed(opened.key)) throw subscriptionErrors.notFound();
+  if (await notificationsOf(ctx)?.isUnsubscribed(opened.key)) throw subscriptionErrors.notFound();
   // A copy of its own: the text of the request's DOM is a slice of the whole request body,
   // which a held subscription would otherwise keep alive.
   return { id: Buffer.from(id.trim(), 'utf8').toString('utf8'), key: opened.key, sub: opened.sub };

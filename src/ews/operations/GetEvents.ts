@@ -22,7 +22,7 @@ export const GetEvents: Operation = {
     if (idText === undefined) throw schemaViolation('GetEvents needs a SubscriptionId.');
     if (wmText === undefined) throw schemaViolation('GetEvents needs a Watermark.');
     try {
-      const { id, key, sub } = resolveSubscription(idText, ctx, ['pull'], subscriptionErrors.notPull);
+      const { id, key, sub } = await resolveSubscription(idText, ctx, ['pull'], subscriptionErrors.notPull);
       const w = openWatermark(wmText, ctx.stateSecret);
       if (!w || w.sub !== key || w.user !== userDigest(ctx.user.login)) throw subscriptionErrors.watermark();
       const now = Math.floor(Date.now() / 1000);

@@ -28,7 +28,7 @@ export const GetStreamingEvents: Operation = {
     let firstError: EwsError | undefined;
     for (const id of ids) {
       try {
-        const r = resolveSubscription(id, ctx, ['stream']);
+        const r = await resolveSubscription(id, ctx, ['stream']);
         if (!good.some((g) => g.key === r.key)) good.push(r);
       } catch (e) {
         if (!(e instanceof EwsError)) throw e;

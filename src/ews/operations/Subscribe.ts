@@ -22,6 +22,7 @@ import {
   type SubscriptionKind,
 } from '../../notify/model.js';
 import { childAny, childrenAny, notificationsOf, subscriptionErrors, textAny } from '../../notify/requests.js';
+import { pushUrlAllowed } from '../../notify/push.js';
 
 const REQUESTS: Record<string, SubscriptionKind> = {
   PullSubscriptionRequest: 'pull',
@@ -43,8 +44,8 @@ export const Subscribe: Operation = {
     if (kind === 'push' && url === undefined) throw schemaViolation('PushSubscriptionRequest needs a URL.');
     const watermarkText = kind === 'stream' ? undefined : textAny(requestEl, 'Watermark');
     try {
-      if (kind === 'push' && !validPushUrl(url!)) throw subscriptionErrors.pushUrl();
       const n = notificationsOf(ctx);
+      if (kind === 'push' && !(n ? n.pushUrlAllowed(url!) : pushUrlAllowed(url!, []))) throw subscriptionErrors.pushUrl();
       if (kind !== 'pull' && !n) throw subscriptionErrors.unavailable();
       const folderIds = childAny(requestEl, 'FolderIds');
       if (!all && !folderIds) throw subscriptionErrors.request('name the folders (FolderIds) or set SubscribeToAllFolders.');
@@ -123,15 +124,6 @@ function resolveFolders(container: Element, tree: FolderTree, ctx: RequestContex
     if (!keys.includes(k)) keys.push(k);
   }
   return keys;
-}
-
-function validPushUrl(url: string): boolean {
-  try {
-    const u = new URL(url);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && !u.username && !u.password && url.length <= 2048;
-  } catch {
-    return false;
-  }
 }
 
 function applySteps(states: FolderState[], steps: { folder: string; state: FolderState | null }[]): FolderState[] {

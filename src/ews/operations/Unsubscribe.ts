@@ -12,9 +12,9 @@ export const Unsubscribe: Operation = {
     const idText = textAny(op, 'SubscriptionId');
     if (idText === undefined) throw schemaViolation('Unsubscribe needs a SubscriptionId.');
     try {
-      const { key, sub } = resolveSubscription(idText, ctx);
+      const { key, sub } = await resolveSubscription(idText, ctx);
       const ttl = sub.kind === 'pull' && sub.timeout ? sub.timeout * minuteMs(ctx) + 60_000 : 24 * 60 * 60_000;
-      notificationsOf(ctx)?.unsubscribe(key, ttl);
+      await notificationsOf(ctx)?.unsubscribe(key, ttl);
       return respond('Unsubscribe', [ok()]);
     } catch (e) {
       if (e instanceof EwsError) return respond('Unsubscribe', [e]);
