@@ -7,6 +7,7 @@ import { encodeFolderId } from './folder-id.js';
 import { x, type Xml } from '../../soap/xml.js';
 
 export function requireMailFolder(f: EwsFolder, action: string): NonNullable<EwsFolder['mail']> {
+  if (f.dav) throw new EwsError('ErrorInvalidOperation', `The folder "${f.displayName}" is a calendar, task list or address book and cannot be ${action} on this server.`);
   if (!f.mail) throw new EwsError('ErrorInvalidOperation', `The folder "${f.displayName}" cannot be ${action} on this server.`);
   return f.mail;
 }

@@ -123,7 +123,10 @@ export class FolderTree {
     const calendars = (Array.isArray(dav.calendars) ? dav.calendars : []).slice().sort((a, b) => preferred(a) - preferred(b) || (a.href < b.href ? -1 : a.href > b.href ? 1 : 0));
     const withEvents = calendars.filter((c) => c.components.includes('VEVENT'));
     const withTasks = calendars.filter((c) => c.components.includes('VTODO'));
-    const taskHome = withTasks.find((c) => !c.components.includes('VEVENT')) ?? withTasks[0];
+    // A task-only list is the Tasks folder only when it is named as one: otherwise the first task list
+    // a client creates would take Tasks over from the default calendar's tasks.
+    const tasksNamed = (c: DavCalendar) => /\/(tasks?|todos?)\/?$/i.test(c.href) || /^(tasks|aufgaben|todo|to-do)$/i.test(c.displayName);
+    const taskHome = withTasks.find((c) => !c.components.includes('VEVENT') && tasksNamed(c)) ?? withTasks[0];
     const add = (store: DavStore, view: DavView, href: string, name: string, folderClass: string, distinguishedId: string | undefined, extra: { writable: boolean; syncToken?: string; ctag?: string }) => {
       const ref: FolderRef = { kind: 'dav', store, view, href };
       const folder: EwsFolder = {

@@ -1,11 +1,12 @@
-// CreateFolder: IMAP CREATE under the parent's path. Mail-class folders only
-// until the DAV adapters serve calendar, contact and task collections.
+// CreateFolder: IMAP CREATE under the parent's path for mail folders; calendar,
+// task and contact folders become CalDAV / CardDAV collections (folders/dav-mutate.ts).
 import { NS, child, elementChildren, textOf, x } from '../../soap/xml.js';
 import { EwsError, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { folderIdOf } from '../folders/mutate.js';
 import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
 import { validateFolderName } from '../folders/names.js';
+import { createDavFolder, davViewForNewFolder } from '../folders/dav-mutate.js';
 
 export const CreateFolder: Operation = {
   name: 'CreateFolder',
@@ -21,8 +22,13 @@ export const CreateFolder: Operation = {
     const results = await eachItem(folders, async (el) => {
       const tree = await loadTree(ctx);
       const parent = tree.resolve(parentId, ownAddresses(ctx));
-      const name = validateFolderName(textOf(child(el, NS.types, 'DisplayName')), tree.delimiter());
       const folderClass = textOf(child(el, NS.types, 'FolderClass'))?.trim();
+      const davView = davViewForNewFolder(el.localName ?? '', folderClass);
+      if (davView) {
+        const id = await createDavFolder(ctx, tree, parent, davView, textOf(child(el, NS.types, 'DisplayName')));
+        return ok(x('m:Folders', null, x(DAV_ELEMENT[davView], null, id)));
+      }
+      const name = validateFolderName(textOf(child(el, NS.types, 'DisplayName')), tree.delimiter());
       const mailLike = !folderClass || folderClass === 'IPF.Note' || folderClass.startsWith('IPF.Note.');
       if (el.localName !== 'Folder' || !mailLike) {
         throw new EwsError('ErrorInvalidOperation', `Folders of class ${folderClass ?? el.localName} cannot be created in the mail store.`);
@@ -37,3 +43,6 @@ export const CreateFolder: Operation = {
     return respond('CreateFolder', results);
   },
 };
+
+/** The folder type GetFolder reports for the new collection. */
+const DAV_ELEMENT = { VEVENT: 't:CalendarFolder', VTODO: 't:TasksFolder', VCARD: 't:ContactsFolder' } as const;

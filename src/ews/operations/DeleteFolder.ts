@@ -1,11 +1,13 @@
 // DeleteFolder: HardDelete and SoftDelete remove the folder and its subtree (IMAP
-// has no dumpster); MoveToDeletedItems moves it below Deleted Items.
+// has no dumpster); MoveToDeletedItems moves it below Deleted Items. A calendar or
+// address book is deleted whatever the DeleteType (it cannot live in Deleted Items).
 import { attr } from '../../soap/xml.js';
 import { schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { FolderTree } from '../folders/tree.js';
 import { loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
 import { deleteFolderTree, moveFolderTo, refuseDistinguished, requireMailFolder } from '../folders/mutate.js';
+import { deleteDavFolder } from '../folders/dav-mutate.js';
 
 export const DeleteFolder: Operation = {
   name: 'DeleteFolder',
@@ -20,6 +22,10 @@ export const DeleteFolder: Operation = {
       const tree = await loadTree(ctx);
       const folder = tree.resolve(id, ownAddresses(ctx));
       refuseDistinguished(folder, 'ErrorDeleteDistinguishedFolder');
+      if (folder.dav) {
+        await deleteDavFolder(ctx, folder);
+        return ok();
+      }
       requireMailFolder(folder, 'deleted');
       const trash = tree.distinguishedFolder('deleteditems');
       if (deleteType === 'MoveToDeletedItems' && trash?.mail && !FolderTree.isWithin(folder, trash)) {

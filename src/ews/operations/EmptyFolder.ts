@@ -1,11 +1,13 @@
 // EmptyFolder: every message goes (to Deleted Items for MoveToDeletedItems), and
-// with DeleteSubFolders the subfolders too.
+// with DeleteSubFolders the subfolders too. A calendar, task list or address book
+// loses every object it shows (DAV has no trash to move them to).
 import { attr, xsBool } from '../../soap/xml.js';
 import { EwsError, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { FolderTree } from '../folders/tree.js';
 import { loadTree, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
 import { deleteFolderTree } from '../folders/mutate.js';
+import { emptyDavFolder } from '../folders/dav-mutate.js';
 
 export const EmptyFolder: Operation = {
   name: 'EmptyFolder',
@@ -22,6 +24,11 @@ export const EmptyFolder: Operation = {
       const folder = tree.resolve(id, ownAddresses(ctx));
       if (folder === tree.root || folder === tree.msgFolderRoot) {
         throw new EwsError('ErrorCannotEmptyFolder', 'The root folders cannot be emptied.');
+      }
+      if (folder.dav) {
+        // DeleteSubFolders has nothing to act on: collections do not nest.
+        await emptyDavFolder(ctx, folder);
+        return ok();
       }
       const trash = tree.distinguishedFolder('deleteditems');
       const toTrash = deleteType === 'MoveToDeletedItems' && trash?.mail && !FolderTree.isWithin(folder, trash);

@@ -1,5 +1,6 @@
 // UpdateFolder: a DisplayName change is an IMAP RENAME within the same parent;
-// with a stable backend id (X-GUID) the FolderId stays valid.
+// with a stable backend id (X-GUID) the FolderId stays valid. A calendar or
+// address book keeps its href (and id): only its DAV displayname changes.
 import { NS, child, elementChildren, textOf, x, type Element } from '../../soap/xml.js';
 import { EwsError, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
@@ -7,6 +8,7 @@ import { parsePropertyPath } from '../properties/path.js';
 import { loadTree, messagesChild, ownAddresses, parseFolderIdInput } from '../folders/request.js';
 import { moveFolderTo, refuseDistinguished } from '../folders/mutate.js';
 import { validateFolderName } from '../folders/names.js';
+import { renameDavFolder, validateDavFolderName } from '../folders/dav-mutate.js';
 
 export const UpdateFolder: Operation = {
   name: 'UpdateFolder',
@@ -26,7 +28,8 @@ export const UpdateFolder: Operation = {
         const uri = prop.kind === 'field' ? prop.uri : undefined;
         if (uri === 'folder:DisplayName') {
           if (update.localName !== 'SetFolderField') throw new EwsError('ErrorInvalidPropertyDelete', 'DisplayName cannot be deleted.');
-          newName = validateFolderName(textOf(findChildDeep(update, 'DisplayName')), tree.delimiter());
+          const raw = textOf(findChildDeep(update, 'DisplayName'));
+          newName = folder.dav ? validateDavFolderName(raw) : validateFolderName(raw, tree.delimiter());
         } else if (uri === 'folder:FolderClass') {
           const cls = textOf(findChildDeep(update, 'FolderClass'))?.trim() ?? '';
           const same =
@@ -43,7 +46,7 @@ export const UpdateFolder: Operation = {
       let folderId = x('t:FolderId', { Id: folder.id, ChangeKey: folder.changeKey });
       if (newName !== undefined && newName !== folder.displayName) {
         refuseDistinguished(folder, 'ErrorCannotRenameDistinguishedFolder');
-        folderId = await moveFolderTo(ctx.mailbox.mail, tree, folder, folder.parent!, newName);
+        folderId = folder.dav ? await renameDavFolder(ctx, tree, folder, newName) : await moveFolderTo(ctx.mailbox.mail, tree, folder, folder.parent!, newName);
       }
       return ok(x('m:Folders', null, x('t:Folder', null, folderId)));
     });
