@@ -67,6 +67,15 @@ export function bodyBytes(body: string | Xml): Buffer[] {
   return typeof body === 'string' ? [Buffer.from(body, 'utf8')] : body.chunks(XML_DECLARATION);
 }
 
+/** True for an answer whose pieces are still being read from the backend: it is sent with `bodyStream`. */
+export function isDeferred(body: string | Xml): body is Xml {
+  return typeof body !== 'string' && body.deferred;
+}
+
+export function bodyStream(body: Xml): AsyncGenerator<Buffer> {
+  return body.stream(XML_DECLARATION);
+}
+
 /** The answer as one string (tests, benchmarks, logs). */
 export function bodyText(body: string | Xml): string {
   return typeof body === 'string' ? body : XML_DECLARATION + body.raw;

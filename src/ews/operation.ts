@@ -2,7 +2,7 @@
 // one line in registry.ts. Handlers return one result per requested id; the
 // uniform Success/Warning/Error wrapping is done here, once.
 import type { ExchangeVersion } from '../soap/envelope.js';
-import { x, type Element, type Xml, type XmlChild } from '../soap/xml.js';
+import { later, x, type Element, type Xml, type XmlChild } from '../soap/xml.js';
 import type { MailStore } from '../ports/mail-store.js';
 import type { Submission } from '../ports/submission.js';
 import type { CalendarStore } from '../ports/calendar-store.js';
@@ -77,40 +77,42 @@ export const ok = (...content: XmlChild[]): ItemResult => ({ content });
 
 /**
  * `<m:{op}Response><m:ResponseMessages><m:{op}ResponseMessage ResponseClass=…>`
- * with one message per result, in request order.
+ * with one message per result, in request order. A result still on its way (a promise)
+ * makes the answer one that is written as its messages arrive (see Xml.stream).
  */
-export function respond(op: string, results: ItemResult[], emptyOnError?: (message: string) => XmlChild): Xml {
+export function respond(op: string, results: (ItemResult | Promise<ItemResult>)[], emptyOnError?: (message: string) => XmlChild): Xml {
   const messageName = `m:${op}ResponseMessage`;
+  const message = (r: ItemResult): Xml => {
+    if (r instanceof EwsError) {
+      return x(
+        messageName,
+        { ResponseClass: 'Error' },
+        x('m:MessageText', null, r.message),
+        x('m:ResponseCode', null, r.code),
+        x('m:DescriptiveLinkKey', null, '0'),
+        r.extra?.backOffMs !== undefined ? x('m:MessageXml', null, x('t:Value', { Name: 'BackOffMilliseconds' }, String(r.extra.backOffMs))) : undefined,
+        emptyOnError?.(messageName),
+      );
+    }
+    if (r.warning) {
+      return x(
+        messageName,
+        { ResponseClass: 'Warning' },
+        x('m:MessageText', null, r.warning.message),
+        x('m:ResponseCode', null, r.warning.code),
+        x('m:DescriptiveLinkKey', null, '0'),
+        r.content,
+      );
+    }
+    return x(messageName, { ResponseClass: 'Success' }, x('m:ResponseCode', null, 'NoError'), r.content);
+  };
   return x(
     `m:${op}Response`,
     null,
     x(
       'm:ResponseMessages',
       null,
-      results.map((r) => {
-        if (r instanceof EwsError) {
-          return x(
-            messageName,
-            { ResponseClass: 'Error' },
-            x('m:MessageText', null, r.message),
-            x('m:ResponseCode', null, r.code),
-            x('m:DescriptiveLinkKey', null, '0'),
-            r.extra?.backOffMs !== undefined ? x('m:MessageXml', null, x('t:Value', { Name: 'BackOffMilliseconds' }, String(r.extra.backOffMs))) : undefined,
-            emptyOnError?.(messageName),
-          );
-        }
-        if (r.warning) {
-          return x(
-            messageName,
-            { ResponseClass: 'Warning' },
-            x('m:MessageText', null, r.warning.message),
-            x('m:ResponseCode', null, r.warning.code),
-            x('m:DescriptiveLinkKey', null, '0'),
-            r.content,
-          );
-        }
-        return x(messageName, { ResponseClass: 'Success' }, x('m:ResponseCode', null, 'NoError'), r.content);
-      }),
+      results.map((r) => (r instanceof Promise ? later(r.then(message)) : message(r))),
     ),
   );
 }

@@ -10,7 +10,7 @@ import httpProxy from 'http-proxy';
 import type { Config } from '../config.js';
 import { parseSoapRequest, type SoapRequest, type SoapVersion } from '../soap/envelope.js';
 import type { Xml } from '../soap/xml.js';
-import { bodyBytes, dispatch, errorResponse, faultResponse, type DispatchResult } from '../ews/dispatch.js';
+import { bodyBytes, bodyStream, dispatch, errorResponse, faultResponse, isDeferred, type DispatchResult } from '../ews/dispatch.js';
 import { SoapFault, storeUnavailable } from '../ews/errors.js';
 import type { AuthenticatedUser, StreamingAnswer } from '../ews/operation.js';
 import { operationNames } from '../ews/registry.js';
@@ -94,6 +94,24 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
     res.end();
   };
 
+  /** An answer written as its pieces arrive (chunked); read to the end even when the client has gone, so the backend is free after. */
+  const streamXml = async (res: ServerResponse, status: number, body: Xml) => {
+    res.writeHead(status, { 'Content-Type': XML_CONTENT_TYPE });
+    let gone = false;
+    res.once('close', () => (gone = true));
+    try {
+      for await (const chunk of bodyStream(body)) {
+        if (gone) continue;
+        if (!res.write(chunk)) await new Promise<void>((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+      }
+      res.end();
+    } catch (e) {
+      // Too late for an error answer: the status line is out. Cut the connection so the client sees a broken answer, not a short one.
+      log.error('answer failed while being sent', { error: (e as Error)?.stack ?? String(e) });
+      res.destroy();
+    }
+  };
+
   const handleEws = async (req: IncomingMessage, res: ServerResponse, started: number) => {
     if (req.method === 'GET' || req.method === 'HEAD') {
       // DavMail and evolution-ews probe the endpoint: 401 until authenticated, then 200.
@@ -117,6 +135,7 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
     let result: DispatchResult;
     let request: SoapRequest | undefined;
     let user: string | undefined;
+    let deferred = false;
     try {
       const body = await readBody(req, config.maxRequestBytes);
       request = parseSoapRequest(body, { maxBytes: config.maxRequestBytes, maxDepth: 128 });
@@ -136,6 +155,7 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
           },
           (e) => log.error('operation failed', { op: request?.operation.localName, error: (e as Error)?.stack ?? String(e) }),
         );
+        deferred = isDeferred(result.body);
       }
     } catch (e) {
       if (e instanceof BodyTooLarge) {
@@ -147,7 +167,17 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
       if (e instanceof SoapFault) result = faultResponse(e, request?.soapVersion);
       else throw e;
     } finally {
-      if (auth !== 'unavailable') auth.open.release();
+      // An answer still being read keeps its backend session until it is written.
+      if (auth !== 'unavailable' && !deferred) auth.open.release();
+    }
+    if (deferred && auth !== 'unavailable') {
+      try {
+        await streamXml(res, result.status, result.body as Xml);
+      } finally {
+        auth.open.release();
+      }
+      log.info('ews', { user, op: result.operation, status: result.status, error: result.error, ms: Date.now() - started });
+      return;
     }
     if (result.stream) {
       // Not awaited, and from a function of its own: nothing of this request's scope (its DOM,

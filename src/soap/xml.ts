@@ -142,68 +142,117 @@ export function attr(el: Element | null | undefined, name: string): string | und
  * Small elements are flat strings, concatenated as they are built. A piece longer
  * than FLAT_LIMIT (a MimeContent, a big body) is kept by reference instead, so an
  * answer of 50 one-megabyte messages is never copied once per level of nesting:
- * `chunks()` writes the tree out once, as buffers for the socket.
+ * `chunks()` writes the tree out once, as buffers for the socket. A piece may also
+ * be still on its way (`later`): such a document is written with `stream()`, piece
+ * by piece as they arrive, so the first messages go out while the next are read.
  */
 export class Xml {
   private flat: string | undefined;
-  /** Either a flat string, a list of strings and nested nodes (when a piece is large), or bytes (see `bytes`). */
-  constructor(
-    text: string,
+  private constructor(
+    flat: string | undefined,
+    readonly length: number,
     readonly parts?: readonly (string | Xml)[],
-    readonly length: number = text.length,
     readonly buffer?: Buffer,
+    readonly pending?: Promise<Xml>,
+    /** True when this node or one below it is still pending. */
+    readonly deferred = false,
   ) {
-    this.flat = parts || buffer ? undefined : text;
+    this.flat = flat;
+  }
+  static text(s: string): Xml {
+    return new Xml(s, s.length);
+  }
+  static bytes(b: Buffer): Xml {
+    return new Xml(undefined, b.length, undefined, b);
+  }
+  static composite(parts: (string | Xml)[], length: number, deferred: boolean): Xml {
+    return new Xml(undefined, length, parts, undefined, undefined, deferred);
+  }
+  static later(p: Promise<Xml>): Xml {
+    // Handled here so a piece failing before the writer reaches it is no unhandled rejection;
+    // the writer still sees the failure when it awaits the piece.
+    p.catch(() => {});
+    return new Xml(undefined, 0, undefined, undefined, p, true);
   }
   get raw(): string {
-    if (this.flat === undefined) this.flat = this.buffer ? this.buffer.toString('utf8') : this.parts!.map((p) => (typeof p === 'string' ? p : p.raw)).join('');
+    if (this.flat === undefined) {
+      if (this.deferred) throw new Error('A document with pieces still on their way has no text yet: stream() it.');
+      this.flat = this.buffer ? this.buffer.toString('utf8') : this.parts!.map((p) => (typeof p === 'string' ? p : p.raw)).join('');
+    }
     return this.flat;
   }
   get isFlat(): boolean {
-    return !this.parts && !this.buffer;
+    return !this.parts && !this.buffer && !this.pending;
   }
   toString(): string {
     return this.raw;
   }
-  /** The document as UTF-8 buffers of about CHUNK_BYTES each (large pieces as their own buffer). */
+  /** The document as UTF-8 buffers of about CHUNK_CHARS each (large pieces as their own buffer). */
   chunks(prefix = ''): Buffer[] {
-    const out: Buffer[] = [];
-    let pending = prefix;
-    const flush = () => {
-      if (pending) out.push(Buffer.from(pending, 'utf8'));
-      pending = '';
-    };
-    const walk = (n: Xml) => {
-      if (n.buffer) {
-        flush();
-        out.push(n.buffer);
-        return;
+    if (this.deferred) throw new Error('A document with pieces still on their way is written with stream().');
+    const w = new ChunkWriter(prefix);
+    w.walk(this);
+    return w.finish();
+  }
+  /** The document as UTF-8 buffers, each as soon as the pieces before it have arrived. */
+  async *stream(prefix = ''): AsyncGenerator<Buffer> {
+    const w = new ChunkWriter(prefix);
+    const stack: (string | Xml)[] = [this];
+    while (stack.length) {
+      const top = stack.pop()!;
+      if (typeof top === 'string' || !top.deferred) {
+        if (typeof top === 'string') w.add(top);
+        else w.walk(top);
+        continue;
       }
-      if (!n.parts) {
-        const s = n.flat!;
-        if (s.length >= FLAT_LIMIT) {
-          flush();
-          out.push(Buffer.from(s, 'utf8'));
-        } else {
-          pending += s;
-          if (pending.length >= CHUNK_CHARS) flush();
-        }
-        return;
+      if (top.pending) {
+        yield* w.take();
+        stack.push(await top.pending);
+        continue;
       }
+      for (let i = top.parts!.length - 1; i >= 0; i--) stack.push(top.parts![i]);
+    }
+    yield* w.finish();
+  }
+}
+
+/** Turns strings and buffers into socket-sized UTF-8 buffers. */
+class ChunkWriter {
+  private out: Buffer[] = [];
+  constructor(private pending: string) {}
+  add(s: string): void {
+    if (s.length >= FLAT_LIMIT) {
+      this.flush();
+      this.out.push(Buffer.from(s, 'utf8'));
+      return;
+    }
+    this.pending += s;
+    if (this.pending.length >= CHUNK_CHARS) this.flush();
+  }
+  walk(n: Xml): void {
+    if (n.buffer) {
+      this.flush();
+      this.out.push(n.buffer);
+    } else if (n.parts) {
       for (const p of n.parts) {
-        if (typeof p !== 'string') walk(p);
-        else if (p.length >= FLAT_LIMIT) {
-          flush();
-          out.push(Buffer.from(p, 'utf8'));
-        } else {
-          pending += p;
-          if (pending.length >= CHUNK_CHARS) flush();
-        }
+        if (typeof p === 'string') this.add(p);
+        else this.walk(p);
       }
-    };
-    walk(this);
-    flush();
+    } else this.add(n.raw);
+  }
+  flush(): void {
+    if (this.pending) this.out.push(Buffer.from(this.pending, 'utf8'));
+    this.pending = '';
+  }
+  /** The buffers complete so far. */
+  take(): Buffer[] {
+    this.flush();
+    const out = this.out;
+    this.out = [];
     return out;
+  }
+  finish(): Buffer[] {
+    return this.take();
   }
 }
 
@@ -239,6 +288,7 @@ class Builder {
   parts: (string | Xml)[] | undefined;
   run = '';
   length = 0;
+  deferred = false;
   add(c: XmlChild): void {
     if (c === null || c === undefined || c === false) return;
     if (c instanceof Xml) {
@@ -251,7 +301,7 @@ class Builder {
       return;
     }
     const s = escapeText(String(c));
-    if (s.length >= FLAT_LIMIT) this.node(new Xml(s));
+    if (s.length >= FLAT_LIMIT) this.node(Xml.text(s));
     else this.text(s);
   }
   text(s: string): void {
@@ -264,11 +314,12 @@ class Builder {
     this.run = '';
     this.parts.push(n);
     this.length += n.length;
+    if (n.deferred) this.deferred = true;
   }
   finish(open: string, close: string): Xml {
-    if (!this.parts) return new Xml(open + this.run + close);
+    if (!this.parts) return Xml.text(open + this.run + close);
     if (this.run) this.parts.push(this.run);
-    return new Xml('', [open, ...this.parts, close], open.length + this.length + close.length);
+    return Xml.composite([open, ...this.parts, close], open.length + this.length + close.length, this.deferred);
   }
 }
 
@@ -284,7 +335,7 @@ export function x(name: string, attrs?: XmlAttrs | null, ...content: XmlChild[])
   }
   const b = new Builder();
   for (const c of content) b.add(c);
-  if (b.length === 0) return new Xml(open + '/>');
+  if (b.length === 0 && !b.parts) return Xml.text(open + '/>');
   return b.finish(open + '>', '</' + name + '>');
 }
 
@@ -295,12 +346,17 @@ export function xText(name: string, value: string | number | boolean | null | un
 }
 
 export function raw(s: string): Xml {
-  return new Xml(s);
+  return Xml.text(s);
 }
 
 /** Already-encoded UTF-8 XML text, sent as it is (a MimeContent's base64 never becomes a string). */
 export function bytes(b: Buffer): Xml {
-  return new Xml('', undefined, b.length, b);
+  return Xml.bytes(b);
+}
+
+/** A piece of the document still being read; see Xml.stream(). */
+export function later(p: Promise<XmlChild>): Xml {
+  return Xml.later(p.then((c) => join([c])));
 }
 
 /** `data` in base64, as bytes for the answer. */

@@ -52,12 +52,13 @@ export const GetItem: Operation = {
     const needs = needsOf(shape, false);
     const rc = renderContext(ctx.version, shape);
     const mailBatches = [...groupByFolder<ResolvedItem>(resolved)].map(([folder, entries]) => ({ folder, entries }));
-    for (const { folder, entries } of mailBatches) {
+    type Entry = (typeof mailBatches)[number]['entries'][number];
+    const loadBatch = async (folder: EwsFolder, entries: Entry[]) => {
       try {
-        const load = async (batch: typeof entries) => {
+        const load = async (batch: Entry[]) => {
           const loaded = await loadMailItems(ctx.mailbox.mail, folder, batch.map((e) => e.item.ref.uid), needs);
           const byUid = new Map(loaded.items.map((i) => [i.msg.uid, i]));
-          const missing: typeof entries = [];
+          const missing: Entry[] = [];
           for (const entry of batch) {
             const found = byUid.get(entry.item.ref.uid);
             if (!found || loaded.state.uidValidity !== entry.item.ref.uidValidity) {
@@ -70,7 +71,7 @@ export const GetItem: Operation = {
           return missing;
         };
         const missing = await load(entries);
-        if (!missing.length) continue;
+        if (!missing.length) return;
         // Only ids whose UID is gone pay for the search for their rewritten copy.
         const moved = await findRewritten(ctx, folder, missing.map((e) => ids[e.index].id));
         const again = missing.filter((e) => moved.has(ids[e.index].id)).map((e) => ({ ...e, item: { ...e.item, ref: { ...e.item.ref, uid: moved.get(ids[e.index].id)! } } }));
@@ -80,7 +81,26 @@ export const GetItem: Operation = {
         if (!err) throw e;
         for (const { index } of entries) results[index] = err;
       }
+    };
+    if (!shape.includeMimeContent) {
+      for (const { folder, entries } of mailBatches) await loadBatch(folder, entries);
+      return respond('GetItem', results);
     }
-    return respond('GetItem', results);
+    // Whole messages: read a few at a time, and answer each batch while the next is read,
+    // so the client receives the first messages while Dovecot still sends the rest.
+    const answers: (ItemResult | Promise<ItemResult>)[] = [...results];
+    let previous: Promise<void> = Promise.resolve();
+    for (const { folder, entries } of mailBatches) {
+      for (let i = 0; i < entries.length; i += MIME_BATCH) {
+        const slice = entries.slice(i, i + MIME_BATCH);
+        const done = previous.then(() => loadBatch(folder, slice));
+        previous = done.catch(() => {});
+        for (const { index } of slice) answers[index] = done.then(() => results[index]);
+      }
+    }
+    return respond('GetItem', answers);
   },
 };
+
+/** Whole messages read per FETCH when they are streamed (about 4 MB of typical mail with attachments). */
+const MIME_BATCH = 4;
