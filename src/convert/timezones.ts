@@ -118,8 +118,18 @@ export function requireIanaForWindows(windowsId: string): string {
   return iana;
 }
 
+/** windows-iana's lookups scan its tables: rendering asks the same few zones for every item. */
+const windowsOf = new Map<string, string | undefined>();
+
 /** The Windows zone id for an IANA zone ("Europe/Paris" → "Romance Standard Time"), or the closest by rules. */
 export function ianaToWindows(iana: string): string | undefined {
+  if (windowsOf.has(iana)) return windowsOf.get(iana);
+  const win = lookupWindows(iana);
+  if (windowsOf.size < 2000) windowsOf.set(iana, win);
+  return win;
+}
+
+function lookupWindows(iana: string): string | undefined {
   if (iana === 'UTC' || iana === 'Etc/UTC' || iana === 'GMT' || iana === 'Etc/GMT' || iana === 'Z') return 'UTC';
   const direct = safeFindWindows(iana);
   if (direct) return direct;
@@ -243,6 +253,33 @@ const FORMAT_RE = /^(\d+)\/(\d+)\/(\d+),? (\d+):(\d+):(\d+)$/;
 /** Local wall clock of `zone` at the UTC instant. */
 export function utcToLocalFields(zone: string, utcMs: number): LocalFields {
   if (zone === 'UTC') return fieldsFromUtcMs(utcMs);
+  const offset = dayOffsetMs(zone, utcMs);
+  return offset === undefined ? formatFields(zone, utcMs) : fieldsFromUtcMs(utcMs + offset);
+}
+
+/**
+ * `zone`'s offset (ms) all through the UTC day holding `utcMs`, or undefined on a day with a
+ * transition. ICU formatting is the cost of expanding and rendering calendars (a CalendarView of
+ * a year asks it some ten thousand times, mostly about the same days); a day's offset is asked
+ * once: the same at the day's first and last second means no transition in between.
+ */
+const dayOffsets = new Map<string, number | null>();
+const DAY_MS = 86_400_000;
+function dayOffsetMs(zone: string, utcMs: number): number | undefined {
+  const dayStart = Math.floor(utcMs / DAY_MS) * DAY_MS;
+  const key = `${zone}\u0000${dayStart}`;
+  let o = dayOffsets.get(key);
+  if (o === undefined) {
+    const first = localAsUtcMs(formatFields(zone, dayStart)) - dayStart;
+    const last = localAsUtcMs(formatFields(zone, dayStart + DAY_MS - 1000)) - (dayStart + DAY_MS - 1000);
+    o = first === last ? first : null;
+    if (dayOffsets.size >= 100_000) dayOffsets.clear();
+    dayOffsets.set(key, o);
+  }
+  return o ?? undefined;
+}
+
+function formatFields(zone: string, utcMs: number): LocalFields {
   const s = formatter(zone).format(utcMs);
   const m = FORMAT_RE.exec(s);
   if (!m) {

@@ -24,6 +24,7 @@ import { GetItem } from './operations/GetItem.js';
 import { GetServerTimeZones } from './operations/GetServerTimeZones.js';
 import { GetStreamingEvents } from './operations/GetStreamingEvents.js';
 import { GetUserAvailability } from './operations/GetUserAvailability.js';
+import { GetUserConfiguration } from './operations/GetUserConfiguration.js';
 import { MarkAllItemsAsRead } from './operations/MarkAllItemsAsRead.js';
 import { MarkAsJunk } from './operations/MarkAsJunk.js';
 import { MoveFolder } from './operations/MoveFolder.js';
@@ -61,6 +62,7 @@ const OPERATIONS: readonly Operation[] = [
   GetServerTimeZones,
   GetStreamingEvents,
   GetUserAvailability,
+  GetUserConfiguration,
   MarkAllItemsAsRead,
   MarkAsJunk,
   MoveFolder,

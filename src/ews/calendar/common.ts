@@ -7,9 +7,19 @@ import { expandObject, isRecurring } from '../../convert/recurrence-expand.js';
 import type { Attachment, CalendarEvent, Person } from '../../convert/ical.js';
 import type { AnyCalendarView, CalendarRenderContext } from './views.js';
 
+/** Rendering a view asks this for the same instants over and over (a year's CalendarView: ~20 per item). */
+const isoCache = new Map<number, string>();
+
 export function isoUtc(d: Date | undefined): string | undefined {
-  if (!d || Number.isNaN(d.getTime())) return undefined;
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const ms = d?.getTime();
+  if (ms === undefined || Number.isNaN(ms)) return undefined;
+  let s = isoCache.get(ms);
+  if (s === undefined) {
+    s = d!.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    if (isoCache.size >= 50_000) isoCache.clear();
+    isoCache.set(ms, s);
+  }
+  return s;
 }
 
 export const bool = (v: boolean) => (v ? 'true' : 'false');

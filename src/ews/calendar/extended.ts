@@ -36,6 +36,7 @@ const PR_SUBJECT = 0x0037;
 const PR_MESSAGE_DELIVERY_TIME = 0x0e06;
 const PR_MESSAGE_FLAGS = 0x0e07;
 const PR_MESSAGE_SIZE = 0x0e08;
+const PR_INTERNET_ARTICLE_NUMBER = 0x0e23;
 const PR_RECORD_KEY = 0x0ff9;
 const PR_URL_COMP_NAME = 0x10f3;
 const PR_DISPLAY_NAME = 0x3001;
@@ -48,15 +49,17 @@ const NO_END = '4500-08-31T23:59:00Z';
 
 /**
  * PR_LAST_MODIFICATION_TIME, which DavMail uses as the item's ETag: the iCalendar
- * LAST-MODIFIED (or DTSTAMP), with milliseconds taken from the CalDAV ETag, so that it
+ * LAST-MODIFIED (or DTSTAMP) plus 0–59 seconds taken from the CalDAV ETag, so that it
  * changes whenever the stored object changes, even when a writer kept LAST-MODIFIED.
+ * Whole seconds: DavMail copies it into LAST-MODIFIED and refuses any other length than
+ * "yyyy-MM-ddTHH:mm:ssZ" (EwsExchangeSession.convertDateFromExchange), failing the event.
  */
 export function lastModificationTime(view: AnyCalendarView): string | undefined {
   const m = view.kind === 'calendar' ? view.event : view.task;
   const base = m.lastModified ?? m.stamp ?? m.created;
   if (!base) return undefined;
-  const ms = createHash('sha1').update(view.etag).digest().readUInt16BE(0) % 1000;
-  return new Date(Math.floor(base.getTime() / 1000) * 1000 + ms).toISOString();
+  const s = createHash('sha1').update(view.etag).digest().readUInt16BE(0) % 60;
+  return isoUtc(new Date((Math.floor(base.getTime() / 1000) + s) * 1000));
 }
 
 function common(view: AnyCalendarView, p: ExtendedPath): string | string[] | undefined {
@@ -89,6 +92,10 @@ function common(view: AnyCalendarView, p: ExtendedPath): string | string[] | und
       return String(Buffer.byteLength(view.data, 'utf8'));
     case PR_URL_COMP_NAME:
       return urlCompNameOfHref(view.href);
+    case PR_INTERNET_ARTICLE_NUMBER:
+      // DavMail pages every FindItem by this number and drops items without a positive one
+      // (EwsExchangeSession.searchItems), calendar items included: a stable 31-bit one per object
+      return String((createHash('sha1').update(view.href).digest().readUInt32BE(0) % 0x7ffffffe) + 1);
     case PR_RECORD_KEY:
       return createHash('sha1').update(view.href).digest('base64');
     case PR_CREATION_TIME:

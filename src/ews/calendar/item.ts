@@ -10,7 +10,7 @@ import { ianaToWindows } from '../../convert/timezones.js';
 import type { Attendee, CalendarEvent } from '../../convert/ical.js';
 import { EXTENDED_BEFORE, ITEM_PROPERTIES, bool, isOrganizer, isoUtc, mailbox, myResponseType, type ViewProperty } from './common.js';
 import { extendedCalendarProperty, type ExtendedPath } from './extended.js';
-import { renderRecurrence } from './recurrence-xml.js';
+import { rangeDateOffset, renderRecurrence } from './recurrence-xml.js';
 import { TASK_FIND_DEFAULT, TASK_GET_DEFAULT, TASK_PROPERTIES } from './task.js';
 import { definitionForZone, meetingTimeZoneFor, minutesDuration, renderTimeZoneDefinition, timeZoneDisplayName } from './timezone-xml.js';
 import type { AnyCalendarView, CalendarItemView, CalendarRenderContext } from './views.js';
@@ -199,7 +199,7 @@ export const CALENDAR_PROPERTIES: ViewProperty[] = [
   },
   {
     uri: 'calendar:Recurrence',
-    render: (v, rc) => (cal(v)?.type === 'RecurringMaster' && cal(v)!.event.recurrence ? renderRecurrence(cal(v)!.event.recurrence!, rc.version) : undefined),
+    render: (v, rc) => (cal(v)?.type === 'RecurringMaster' && cal(v)!.event.recurrence ? renderRecurrence(cal(v)!.event.recurrence!, rc.version, 't:Recurrence', rangeDateOffset(cal(v)!.event.start)) : undefined),
   },
   {
     uri: 'calendar:FirstOccurrence',
@@ -369,7 +369,19 @@ const CALENDAR_GET_EXTRA = [
 ];
 
 /** The FieldURIs a shape asks for (FindItem leaves out bodies, attendees and recurrence details by default). */
+/** The field set of a shape, per item kind / FindItem or GetItem / version: the same for every item of a response. */
+const fieldSets = new WeakMap<ItemShape, Map<string, Set<string>>>();
+
 export function requestedCalendarFields(view: AnyCalendarView, shape: ItemShape, forFind: boolean, version: CalendarRenderContext['version']): Set<string> {
+  let byKey = fieldSets.get(shape);
+  if (!byKey) fieldSets.set(shape, (byKey = new Map()));
+  const key = `${view.kind}|${forFind}|${version}`;
+  let set = byKey.get(key);
+  if (!set) byKey.set(key, (set = computeCalendarFields(view, shape, forFind, version)));
+  return set;
+}
+
+function computeCalendarFields(view: AnyCalendarView, shape: ItemShape, forFind: boolean, version: CalendarRenderContext['version']): Set<string> {
   const isTask = view.kind === 'task';
   let base: string[] = [];
   if (shape.base !== 'IdOnly') {
@@ -399,6 +411,9 @@ export function isKnownCalendarField(uri: string): boolean {
  * `<t:CalendarItem>` or `<t:Task>` for a view and shape: MimeContent (the stored iCalendar
  * text, base64), ItemId, then every requested property in the schema's order, version-gated.
  */
+let calendarTable: ViewProperty[] | undefined;
+let taskTable: ViewProperty[] | undefined;
+
 export function renderCalendarView(view: AnyCalendarView, rc: CalendarRenderContext, forFind = false): Xml {
   const fields = requestedCalendarFields(view, rc.shape, forFind, rc.version);
   const extended = rc.shape.additional.filter((p): p is ExtendedPath => p.kind === 'extended');
@@ -407,7 +422,7 @@ export function renderCalendarView(view: AnyCalendarView, rc: CalendarRenderCont
     parts.push(x('t:MimeContent', { CharacterSet: 'UTF-8' }, Buffer.from(view.data, 'utf8').toString('base64')));
   const id = rc.itemId(view);
   parts.push(x('t:ItemId', { Id: id.id, ChangeKey: id.changeKey }));
-  const table = [...ITEM_PROPERTIES, ...(view.kind === 'calendar' ? CALENDAR_PROPERTIES : TASK_PROPERTIES)];
+  const table = view.kind === 'calendar' ? (calendarTable ??= [...ITEM_PROPERTIES, ...CALENDAR_PROPERTIES]) : (taskTable ??= [...ITEM_PROPERTIES, ...TASK_PROPERTIES]);
   for (const p of table) {
     if (p.uri === EXTENDED_BEFORE) {
       for (const e of extended) {

@@ -57,20 +57,34 @@ function renderPattern(p: RecurrencePattern, version: ExchangeVersion): Xml {
   }
 }
 
-function renderRange(r: RecurrenceRange): Xml {
+function renderRange(r: RecurrenceRange, offset: string): Xml {
   switch (r.type) {
     case 'NoEnd':
-      return x('t:NoEndRecurrence', null, x('t:StartDate', null, r.startDate));
+      return x('t:NoEndRecurrence', null, x('t:StartDate', null, r.startDate + offset));
     case 'EndDate':
-      return x('t:EndDateRecurrence', null, x('t:StartDate', null, r.startDate), x('t:EndDate', null, r.endDate));
+      return x('t:EndDateRecurrence', null, x('t:StartDate', null, r.startDate + offset), x('t:EndDate', null, r.endDate + offset));
     case 'Numbered':
-      return x('t:NumberedRecurrence', null, x('t:StartDate', null, r.startDate), x('t:NumberOfOccurrences', null, String(r.count)));
+      return x('t:NumberedRecurrence', null, x('t:StartDate', null, r.startDate + offset), x('t:NumberOfOccurrences', null, String(r.count)));
   }
 }
 
-/** `<t:Recurrence>` with the pattern and the range. */
-export function renderRecurrence(r: Recurrence, version: ExchangeVersion, elementName = 't:Recurrence'): Xml {
-  return x(elementName, null, renderPattern(r.pattern, version), renderRange(r.range));
+/**
+ * The UTC offset of a series' first start ("+01:00"), written after the range's dates the way
+ * Exchange does ("2027-01-04+01:00"): exchangelib reads only that form as a date (a bare date
+ * becomes a UTC datetime), ews-javascript-api takes the first ten characters either way.
+ */
+export function rangeDateOffset(start: { local: string; dateOnly: boolean; utc: Date } | undefined): string {
+  if (!start) return '';
+  const local = Date.parse(`${start.dateOnly ? start.local.slice(0, 10) + 'T00:00:00' : start.local}Z`);
+  const minutes = Math.round((local - start.utc.getTime()) / 60000);
+  if (!Number.isFinite(minutes) || Math.abs(minutes) > 14 * 60) return '';
+  const a = Math.abs(minutes);
+  return `${minutes < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
+/** `<t:Recurrence>` with the pattern and the range; `offset`: see rangeDateOffset. */
+export function renderRecurrence(r: Recurrence, version: ExchangeVersion, elementName = 't:Recurrence', offset = ''): Xml {
+  return x(elementName, null, renderPattern(r.pattern, version), renderRange(r.range, offset));
 }
 
 function bad(message: string): EwsError {

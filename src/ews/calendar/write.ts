@@ -608,14 +608,15 @@ function zoneForEvent(e: CalendarEvent | undefined, pending: PendingTimes, ctx: 
  * change an existing one (Exchange keeps minutes of a reminder that is off; iCalendar has nowhere
  * to keep them); ReminderIsSet=true without minutes keeps the old ones, else 15.
  */
-function applyReminder(e: CalendarEvent, pending: PendingTimes): void {
+function applyReminder(e: CalendarEvent, pending: PendingTimes, isCreate: boolean): void {
   if (pending.reminderSet === false) e.reminderMinutes = undefined;
   else if (pending.reminderSet === true) e.reminderMinutes = pending.reminderMinutes ?? e.reminderMinutes ?? 15;
-  else if (pending.reminderMinutes !== undefined && e.reminderMinutes !== undefined) e.reminderMinutes = pending.reminderMinutes;
+  // a new appointment has its reminder on (Exchange's default): minutes alone set it (the Managed API sends only them)
+  else if (pending.reminderMinutes !== undefined && (isCreate || e.reminderMinutes !== undefined)) e.reminderMinutes = pending.reminderMinutes;
 }
 
 function applyTimes(obj: CalendarObject, e: CalendarEvent, pending: PendingTimes, ctx: CalendarWriteContext, isCreate: boolean): void {
-  applyReminder(e, pending);
+  applyReminder(e, pending, isCreate);
   const touched = pending.start || pending.end || pending.allDay !== undefined || pending.startZone || pending.endZone || pending.recurrence !== undefined;
   if (!touched && !isCreate) return;
   if (isCreate && (!pending.start || !pending.end)) {
@@ -677,6 +678,7 @@ function applyTimes(obj: CalendarObject, e: CalendarEvent, pending: PendingTimes
     }
     recurrence = { ...e.recurrence, range: { ...e.recurrence.range, startDate: e.start.local.slice(0, 10) } };
   }
+  const before = e.recurrence;
   alignToPattern(e, recurrence, obj);
   e.recurrence = recurrence;
   try {
@@ -687,7 +689,16 @@ function applyTimes(obj: CalendarObject, e: CalendarEvent, pending: PendingTimes
   }
   e.rruleProblem = undefined;
   // A new pattern or a moved series: instances named by the old one are gone (as in Exchange).
-  if (!isCreate) {
+  // Only the end changed: the instances are the same ones, and keep their exceptions up to the
+  // new end, as Outlook keeps them (DavMail resends the pattern on every save, COUNT as NoEnd).
+  const onlyEndChanged =
+    !startMoved && !!before && JSON.stringify(before.pattern) === JSON.stringify(recurrence.pattern) && before.range.startDate === recurrence.range.startDate;
+  if (!isCreate && onlyEndChanged) {
+    const end = recurrence.range.type === 'EndDate' ? recurrence.range.endDate : undefined;
+    const within = (d: CalDateTime | undefined) => !end || !d || d.local.slice(0, 10) <= end;
+    e.exdates = e.exdates.filter(within);
+    obj.overrides = obj.overrides.filter((o) => within(o.recurrenceId));
+  } else if (!isCreate) {
     e.exdates = [];
     e.rdates = [];
     obj.overrides = [];

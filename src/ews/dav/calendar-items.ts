@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { attr, x, type Element, type Xml } from '../../soap/xml.js';
 import { parseCalendarObject, serializeCalendarObject, type CalendarObject } from '../../convert/ical.js';
-import { occurrenceByRecurrenceId, type Occurrence } from '../../convert/recurrence-expand.js';
-import { resourceNameForUid, resourceNameFromUrlCompName } from '../../convert/ical-ids.js';
-import { windowsToIana } from '../../convert/timezones.js';
+import { deleteOccurrence, modifyOccurrence, occurrenceAt, occurrenceByRecurrenceId, type Occurrence, type OccurrenceLookup } from '../../convert/recurrence-expand.js';
+import { resourceNameForUid, resourceNameFromUrlCompName, urlCompNameOfHref } from '../../convert/ical-ids.js';
+import { isIanaZone, windowsToIana } from '../../convert/timezones.js';
 import { ConflictError, InvalidSyncTokenError, ObjectMissingError, ObjectRejectedError, isDavObject, type CalendarStore } from '../../ports/calendar-store.js';
 import { EwsError, schemaViolation, storeUnavailable } from '../errors.js';
 import type { RequestContext } from '../operation.js';
@@ -17,7 +17,7 @@ import { renderCalendarView, calendarPropertyValue } from '../calendar/item.js';
 import { occurrenceView, itemViews, type AnyCalendarView, type CalendarRenderContext } from '../calendar/views.js';
 import { createCalendarItem, createTask, updateCalendarItem, updateTask, type CalendarWriteContext } from '../calendar/write.js';
 import type { ItemShape } from '../items/shape.js';
-import { encodeDavItemId, etagChangeKey, type DavItemRef } from '../items/dav-item-id.js';
+import { collectionOf, decodeDavItemId, encodeDavItemId, etagChangeKey, type DavItemRef } from '../items/dav-item-id.js';
 import { itemNotFound } from '../items/request.js';
 import { pageOf, type Page, type Paging } from '../paging.js';
 import { evaluate, type Restriction } from '../restriction.js';
@@ -31,17 +31,47 @@ function storeOf(ctx: RequestContext, folder?: EwsFolder): CalendarStore {
   return ctx.mailbox.calendars;
 }
 
-/** The request's zone (TimeZoneContext), for floating and all-day times; UTC without one. */
+/**
+ * The request's zone (TimeZoneContext), for floating and all-day times; UTC without one. An Id we
+ * cannot map is ErrorTimeZone (as Exchange): guessing UTC would move every all-day event.
+ */
 export function requestZone(ctx: RequestContext): string {
-  return (ctx.timeZoneId && windowsToIana(ctx.timeZoneId)) || 'UTC';
+  if (!ctx.timeZoneId) return 'UTC';
+  const zone = windowsToIana(ctx.timeZoneId) ?? (isIanaZone(ctx.timeZoneId) ? ctx.timeZoneId : undefined);
+  if (!zone) throw new EwsError('ErrorTimeZone', `The time zone "${ctx.timeZoneId}" of the TimeZoneContext is not known.`);
+  return zone;
 }
 
-/** An occurrence's id: the object's href and "#" and the instance's original start in ms. */
-function splitHref(href: string): { href: string; occurrenceMs?: number } {
+interface HrefParts {
+  href: string;
+  occurrenceMs?: number;
+  occurrenceIndex?: number;
+}
+
+/**
+ * An occurrence's id: the object's href and "#" and the instance's original start in ms; "#i<n>"
+ * names it by InstanceIndex (an OccurrenceItemId the request turned into an id, see parseItemIds).
+ */
+function splitHref(href: string): HrefParts {
   const hash = href.lastIndexOf('#');
   if (hash < 0) return { href };
-  const ms = Number(href.slice(hash + 1));
+  const tail = href.slice(hash + 1);
+  if (/^i\d+$/.test(tail)) return { href: href.slice(0, hash), occurrenceIndex: Number(tail.slice(1)) };
+  const ms = Number(tail);
   return Number.isFinite(ms) ? { href: href.slice(0, hash), occurrenceMs: ms } : { href };
+}
+
+/** The occurrence an id names; undefined when it names the object itself. */
+function lookupOccurrence(obj: CalendarObject, p: HrefParts): OccurrenceLookup | undefined {
+  if (p.occurrenceIndex !== undefined) return occurrenceAt(obj, p.occurrenceIndex);
+  if (p.occurrenceMs !== undefined) return occurrenceByRecurrenceId(obj, new Date(p.occurrenceMs));
+  return undefined;
+}
+
+function occurrenceError(found: OccurrenceLookup): EwsError {
+  return 'deleted' in found
+    ? new EwsError('ErrorCalendarOccurrenceIsDeletedFromRecurrence', 'Occurrence was deleted from the recurrence.')
+    : new EwsError('ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange', 'Occurrence index is out of recurrence range.');
 }
 
 function renderContext(ctx: RequestContext, folder: EwsFolder, shape: ItemShape): CalendarRenderContext {
@@ -78,11 +108,10 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function viewsOf(obj: CalendarObject, href: string, etag: string, data: string, occurrenceMs?: number): AnyCalendarView | EwsError {
-  if (occurrenceMs === undefined) return itemViews(obj, href, etag, data)[0] ?? itemNotFound();
-  const found = occurrenceByRecurrenceId(obj, new Date(occurrenceMs));
-  if ('deleted' in found) return new EwsError('ErrorCalendarOccurrenceIsDeletedFromRecurrence', 'Occurrence was deleted from the recurrence.');
-  if (!('found' in found)) return new EwsError('ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange', 'Occurrence index is out of recurrence range.');
+function viewsOf(obj: CalendarObject, href: string, etag: string, data: string, p: HrefParts): AnyCalendarView | EwsError {
+  const found = lookupOccurrence(obj, p);
+  if (!found) return itemViews(obj, href, etag, data)[0] ?? itemNotFound();
+  if (!('found' in found)) return occurrenceError(found);
   return occurrenceView(obj, found.found, href, etag, data);
 }
 
@@ -102,10 +131,41 @@ export async function getCalendarItems(ctx: RequestContext, folder: EwsFolder, r
       } catch (e) {
         return new EwsError('ErrorCorruptData', `The item cannot be read: ${(e as Error).message}`);
       }
-      const view = viewsOf(obj, o.href, o.etag, o.data, p.occurrenceMs);
+      const view = viewsOf(obj, o.href, o.etag, o.data, p);
       return view instanceof EwsError ? view : renderCalendarView(view, rc, false);
     });
   });
+}
+
+const PR_URL_COMP_NAME = 0x10f3;
+
+/**
+ * DavMail finds a calendar item by name with a FindItem restriction on
+ * PR_URL_COMP_NAME (0x10F3): either the name it gave at creation ("x.ics", whose
+ * resource is x.ics and whose 0x10F3 reads "x.EML"), or the name it made from the
+ * ItemId ("<ItemId>.EML", EwsExchangeSession.Event: it expects Exchange's long ids
+ * and looks short ones up by name). Both are rewritten to the 0x10F3 we answer.
+ */
+function davmailNames(r: Restriction, folder: EwsFolder): Restriction {
+  switch (r.op) {
+    case 'and':
+    case 'or':
+      return { ...r, operands: r.operands.map((o) => davmailNames(o, folder)) };
+    case 'not':
+      return { ...r, operand: davmailNames(r.operand, folder) };
+    case 'compare': {
+      if (r.path.kind !== 'extended' || r.path.tag !== PR_URL_COMP_NAME || r.path.propertySet || !('constant' in r.value)) return r;
+      const name = r.value.constant;
+      if (/^[^/\\]+\.ics$/i.test(name)) return { ...r, value: { constant: urlCompNameOfHref(name) } };
+      const ref = /^[A-Za-z0-9_-]+\.EML$/.test(name) ? decodeDavItemId(name.slice(0, -4)) : undefined;
+      const href = ref?.store === 'calendar' ? splitHref(ref.href).href : undefined;
+      if (href && decodeURIComponent(collectionOf(href)) === decodeURIComponent(folder.dav!.href))
+        return { ...r, value: { constant: urlCompNameOfHref(href) } };
+      return r;
+    }
+    default:
+      return r;
+  }
 }
 
 export async function findCalendarItems(
@@ -132,7 +192,10 @@ export async function findCalendarItems(
     }
     const { objects } = readObjects(await store.queryObjects(folder.dav!.href, { component }), { floatingZone: rc.timeZone });
     let views = findItemViews(objects).filter((v) => (component === 'VTODO' ? v.kind === 'task' : v.kind === 'calendar'));
-    if (q.restriction) views = views.filter((v) => evaluate(q.restriction!, (p) => calendarPropertyValue(v, p, rc)));
+    if (q.restriction) {
+      const restriction = davmailNames(q.restriction, folder);
+      views = views.filter((v) => evaluate(restriction, (p) => calendarPropertyValue(v, p, rc)));
+    }
     const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
     if (q.sort.length) {
       views = [...views].sort((a, b) => {
@@ -157,7 +220,8 @@ export async function createCalendarObject(ctx: RequestContext, folder: EwsFolde
   return guard(async () => {
     const wctx = writeContext(ctx);
     const { object, urlCompName } = el.localName === 'Task' ? createTask(el, wctx) : createCalendarItem(el, wctx);
-    const name = urlCompName ? resourceNameFromUrlCompName(urlCompName) : resourceNameForUid(object.uid);
+    // DavMail names a new event after the client's resource ("x.ics") and looks it up by that name later
+    const name = urlCompName ? resourceNameFromUrlCompName(urlCompName.replace(/\.ics$/i, '.EML')) : resourceNameForUid(object.uid);
     const ref = await store.createObject(folder.dav!.href, name, serializeCalendarObject(object));
     // SendMeetingInvitations on CreateItem: the iTIP REQUEST to the attendees, once saved
     const mode = sendMode(attr(operationOf(el), 'SendMeetingInvitations'));
@@ -168,7 +232,8 @@ export async function createCalendarObject(ctx: RequestContext, folder: EwsFolde
 
 export async function updateCalendarObject(ctx: RequestContext, folder: EwsFolder, ref: DavItemRef, updates: Element[], opts: { changeKey?: string; conflict: string }): Promise<Xml> {
   const store = storeOf(ctx, folder);
-  const { href } = splitHref(ref.href);
+  const parts = splitHref(ref.href);
+  const { href } = parts;
   return guard(async () => {
     const o = await store.getObject(href);
     if (opts.conflict === 'NeverOverwrite' && opts.changeKey && opts.changeKey !== etagChangeKey(o.etag)) {
@@ -177,26 +242,48 @@ export async function updateCalendarObject(ctx: RequestContext, folder: EwsFolde
     const obj = parseCalendarObject(o.data, { floatingZone: requestZone(ctx) });
     const updatesEl = updates[0]?.parentNode as Element | undefined;
     if (!updatesEl) throw schemaViolation('ItemChange needs Updates.');
+    let occurrenceMs: number | undefined;
     if (obj.kind === 'todo') updateTask(obj, updatesEl, writeContext(ctx));
     else {
       if (!obj.master) throw itemNotFound();
-      const outcome = updateCalendarItem(obj, obj.master, updatesEl, writeContext(ctx));
+      // an occurrence's id: the change makes (or edits) that instance's override, the series stays
+      const occ = lookupOccurrence(obj, parts);
+      if (occ && !('found' in occ)) throw occurrenceError(occ);
+      const target = occ && 'found' in occ ? modifyOccurrence(obj, occ.found) : obj.master;
+      if (occ && 'found' in occ) occurrenceMs = occ.found.recurrenceId.utc.getTime();
+      const outcome = updateCalendarItem(obj, target, updatesEl, writeContext(ctx));
       // an update sent to the attendees supersedes the request they hold: SEQUENCE one higher (RFC 5546 §2.1.4)
-      if (outcome.significant && sendMode(attr(operationOf(updatesEl), 'SendMeetingInvitationsOrCancellations')).send) obj.master.sequence++;
+      if (outcome.significant && sendMode(attr(operationOf(updatesEl), 'SendMeetingInvitationsOrCancellations')).send) target.sequence++;
     }
     const saved = await store.updateObject(href, serializeCalendarObject(obj), o.etag);
     // SendMeetingInvitationsOrCancellations on UpdateItem: the updated REQUEST to the attendees
     const mode = sendMode(attr(operationOf(updatesEl), 'SendMeetingInvitationsOrCancellations'));
     if (mode.send && obj.kind === 'event') await sendInvitations(ctx, await loadTree(ctx, { dav: false }), obj, { saveCopy: mode.saveCopy, update: true });
-    return x('t:ItemId', { Id: encodeDavItemId(ref), ChangeKey: etagChangeKey(saved.etag) });
+    const idHref = occurrenceMs !== undefined ? `${href}#${occurrenceMs}` : href;
+    return x('t:ItemId', { Id: encodeDavItemId({ ...ref, href: idHref }), ChangeKey: etagChangeKey(saved.etag) });
   });
 }
 
 /** `op`: the DeleteItem element, for SendMeetingCancellations (the organizer's CANCEL to the attendees). */
 export async function deleteCalendarObject(ctx: RequestContext, folder: EwsFolder, ref: DavItemRef, op?: Element): Promise<void> {
   const store = storeOf(ctx, folder);
-  const { href, occurrenceMs } = splitHref(ref.href);
-  if (occurrenceMs !== undefined) throw new EwsError('ErrorInvalidOperation', 'Deleting a single occurrence is not supported by this server yet.');
+  const parts = splitHref(ref.href);
+  const { href } = parts;
+  if (parts.occurrenceMs !== undefined || parts.occurrenceIndex !== undefined) {
+    // one occurrence: an EXDATE on the master (and its override gone), the series stays
+    await guard(async () => {
+      const o = await store.getObject(href);
+      const obj = parseCalendarObject(o.data, { floatingZone: requestZone(ctx) });
+      const occ = lookupOccurrence(obj, parts)!;
+      if (!('found' in occ)) throw occurrenceError(occ);
+      // SendMeetingCancellations: the organizer's CANCEL for that RECURRENCE-ID (meetings.ts)
+      const cancel = sendMode(attr(op, 'SendMeetingCancellations'));
+      if (cancel.send && obj.kind === 'event') await sendCancellation(ctx, await loadTree(ctx, { dav: false }), obj, { saveCopy: cancel.saveCopy, occurrence: occ.found });
+      deleteOccurrence(obj, occ.found.recurrenceId);
+      await store.updateObject(href, serializeCalendarObject(obj), o.etag);
+    });
+    return;
+  }
   const mode = sendMode(attr(op, 'SendMeetingCancellations'));
   if (mode.send) {
     await guard(async () => {

@@ -11,6 +11,7 @@ import { changeKeyOf, encodeItemId } from './item-id.js';
 import type { MailItem, Need, RenderContext } from './mail-item.js';
 import type { ItemShape } from './shape.js';
 import { bodySections, decodeTextPart } from './structure.js';
+import { loadMeetingParts } from './meeting-message.js';
 
 export function fetchFieldsFor(needs: Set<Need>): FetchFields {
   return {
@@ -73,6 +74,7 @@ async function toItems(store: MailStore, folder: EwsFolder, state: MailboxState,
     return { id: encodeItemId(ref), changeKey: changeKeyOf(msg.modseq, msg.uid), ref, folder, msg, headers: parseHeaderBlock(msg.headers) };
   });
   if (needs.has('body')) await loadBodies(store, path, items);
+  await loadMeetingParts(store, path, items, needs); // iTIP parts of meeting messages, when the shape needs them
   return { state, items, mime };
 }
 

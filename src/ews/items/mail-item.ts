@@ -14,9 +14,12 @@ import { attachments, hasAttachments } from './structure.js';
 import type { ItemShape } from './shape.js';
 import { AQS_TEXT_URI } from './aqs.js';
 import { keywordToCategory } from './keywords.js';
+import { meetingElement, meetingItemClass, meetingNeeds, renderMeetingFields, type MeetingData } from './meeting-message.js';
 
 /** What a property costs: the FETCH items it needs. `body` means the decoded text/html sections. */
-export type Need = 'flags' | 'internalDate' | 'size' | 'envelope' | 'structure' | 'headers' | 'body' | 'source';
+export type Need = 'flags' | 'internalDate' | 'size' | 'envelope' | 'structure' | 'headers' | 'body' | 'source'
+  // meeting messages (meeting-message.ts): the iTIP part of each, or only of REPLYs (their ItemClass)
+  | 'meeting' | 'meetingClass';
 
 export interface MailItem {
   id: string;
@@ -28,6 +31,8 @@ export interface MailItem {
   /** Decoded body sections, when the shape needed them. */
   text?: string;
   html?: string;
+  /** The iTIP part of a meeting message, when the shape needed it (meeting-message.ts). */
+  meeting?: MeetingData;
 }
 
 export interface RenderContext {
@@ -99,7 +104,8 @@ const flag = (item: MailItem, f: string) => item.msg.flags.has(f);
 /** Message properties in the order of the schema's ItemType then MessageType sequence. */
 const PROPERTIES: MailProperty[] = [
   { uri: 'item:ParentFolderId', needs: [], render: (i) => x('t:ParentFolderId', { Id: i.folder.id, ChangeKey: i.folder.changeKey }) },
-  { uri: 'item:ItemClass', needs: [], render: () => x('t:ItemClass', null, 'IPM.Note'), value: () => 'IPM.Note' },
+  // meeting messages: from BODYSTRUCTURE (meeting-message.ts)
+  { uri: 'item:ItemClass', needs: ['structure', 'meetingClass'], render: (i) => x('t:ItemClass', null, meetingItemClass(i) ?? 'IPM.Note'), value: (i) => meetingItemClass(i) ?? 'IPM.Note' },
   { uri: 'item:Subject', needs: ['envelope'], render: (i) => x('t:Subject', null, i.msg.envelope?.subject ?? ''), value: (i) => i.msg.envelope?.subject ?? '' },
   { uri: 'item:Sensitivity', needs: ['headers'], render: (i) => x('t:Sensitivity', null, sensitivityOf(i.headers)), value: (i) => sensitivityOf(i.headers) },
   {
@@ -293,6 +299,10 @@ export function needsOf(shape: ItemShape, forFind: boolean): Set<Need> {
   for (const uri of requestedFields(shape, forFind)) for (const n of BY_URI.get(uri)?.needs ?? []) needs.add(n);
   for (const p of shape.additional) if (p.kind === 'extended') for (const n of extendedNeeds(p)) needs.add(n);
   if (shape.includeMimeContent) needs.add('source');
+  // meeting messages: the iTIP part fills their fields. The element (t:MeetingRequest …) comes from
+  // BODYSTRUCTURE when the shape fetched it; narrow shapes without it answer t:Message (BODYSTRUCTURE
+  // doubled a FLAGS+INTERNALDATE fetch of 2,000 messages on Dovecot: 95 → 177 ms).
+  for (const n of meetingNeeds(shape, forFind)) needs.add(n);
   return needs;
 }
 
@@ -315,7 +325,8 @@ export function renderMailItem(item: MailItem, rc: RenderContext, forFind: boole
     if (p.since && !versionAtLeast(rc.version, p.since)) continue;
     parts.push(p.render(item, rc));
   }
-  return x('t:Message', null, parts);
+  parts.push(...renderMeetingFields(item, rc, forFind)); // meeting-message.ts
+  return x(meetingElement(item) ?? 't:Message', null, parts);
 }
 
 /** A property's value as text for restrictions and sorting; undefined when the message has none. */

@@ -3,6 +3,7 @@ import { attr, elementChildren, type Element } from '../../soap/xml.js';
 import { EwsError, invalidIdMalformed, schemaViolation } from '../errors.js';
 import type { EwsFolder, FolderTree } from '../folders/tree.js';
 import { decodeItemId, type MailItemRef } from './item-id.js';
+import { decodeDavItemId, encodeDavItemId } from './dav-item-id.js';
 import type { RequestContext } from '../operation.js';
 
 export interface ItemIdInput {
@@ -12,11 +13,32 @@ export interface ItemIdInput {
 
 export function parseItemIds(container: Element | undefined, what: string): ItemIdInput[] {
   if (!container) throw schemaViolation(`${what} is required.`);
-  return elementChildren(container).map((el) => {
-    const id = attr(el, 'Id') ?? attr(el, 'RecurringMasterId');
-    if (id === undefined) throw schemaViolation(`${el.localName} needs an Id.`);
-    return { id, changeKey: attr(el, 'ChangeKey') };
-  });
+  return elementChildren(container).map(itemIdInputOf);
+}
+
+/**
+ * One ItemId, OccurrenceItemId or RecurringMasterItemId. A calendar occurrence by InstanceIndex
+ * becomes the series' id with "#i<n>" on the href, the master of an occurrence the href without
+ * its "#…" (calendar-items.ts reads both); other ids pass through and are judged later.
+ */
+export function itemIdInputOf(el: Element): ItemIdInput {
+  const changeKey = attr(el, 'ChangeKey');
+  if (el.localName === 'OccurrenceItemId' || el.localName === 'RecurringMasterItemId') {
+    const id = attr(el, el.localName === 'OccurrenceItemId' ? 'RecurringMasterId' : 'OccurrenceId');
+    if (id === undefined) throw schemaViolation(`${el.localName} needs ${el.localName === 'OccurrenceItemId' ? 'RecurringMasterId' : 'OccurrenceId'}.`);
+    const ref = decodeDavItemId(id);
+    if (!ref || ref.store !== 'calendar') return { id, changeKey };
+    const href = ref.href.replace(/#[^#/]*$/, '');
+    if (el.localName === 'RecurringMasterItemId') return { id: encodeDavItemId({ ...ref, href }), changeKey };
+    const index = Number(attr(el, 'InstanceIndex'));
+    // 0 or less is a valid xs:int: the item's own error (out of the recurrence's range), not the request's
+    if (!Number.isInteger(index)) throw schemaViolation('OccurrenceItemId needs an integer InstanceIndex.');
+    if (index < 1) return { id: encodeDavItemId({ ...ref, href: `${href}#i0` }), changeKey };
+    return { id: encodeDavItemId({ ...ref, href: `${href}#i${index}` }), changeKey };
+  }
+  const id = attr(el, 'Id');
+  if (id === undefined) throw schemaViolation(`${el.localName} needs an Id.`);
+  return { id, changeKey };
 }
 
 /** True when any id is not a mail item id (a DAV item, or something malformed that the tree must judge). */

@@ -4,6 +4,7 @@ import iconv from 'iconv-lite';
 import libqp from 'libqp';
 import { decodeCharset as decodeKnownCharset } from '../../convert/mime-headers.js';
 import type { MimePart } from '../../ports/mail-store.js';
+import { itipPart } from './meeting-message.js';
 
 /** Parts that a reader shows as the message body, best first per type. */
 export function bodySections(root: MimePart): { text?: MimePart; html?: MimePart } {
@@ -43,6 +44,8 @@ export interface AttachmentInfo {
 /** Every attachment in document order, skipping the parts that form the body. */
 export function attachments(root: MimePart): AttachmentInfo[] {
   const body = bodySections(root);
+  // a meeting message's invitation attached once more (nodemailer, Gmail) is the meeting, not an attachment
+  const meeting = !!itipPart(root);
   const out: AttachmentInfo[] = [];
   const visit = (p: MimePart) => {
     if (p.type === 'message/rfc822' && p !== root) {
@@ -54,6 +57,7 @@ export function attachments(root: MimePart): AttachmentInfo[] {
       return;
     }
     if (p === body.text || p === body.html) return;
+    if (meeting && (p.type === 'application/ics' || p.type === 'text/calendar')) return;
     if (p.type === 'application/pkcs7-signature' || p.type === 'application/x-pkcs7-signature') {
       out.push(info(p));
       return;

@@ -5,7 +5,7 @@
 import { NS, attr, child, elementChildren, textOf, x, type Element, xsBool } from '../../soap/xml.js';
 import { EwsError, schemaViolation, storeUnavailable } from '../errors.js';
 import { createDavItem, itemElementOf } from '../dav/items.js';
-import { isMeetingResponse, respondToMeeting } from '../dav/meetings.js';
+import { isMeetingAction, isMeetingResponse, meetingAction, respondToMeeting } from '../dav/meetings.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../folders/request.js';
 import { composeFromItem } from '../items/message-input.js';
@@ -37,6 +37,7 @@ export const CreateItem: Operation = {
     const saved = savedEl ? tree.resolve(parseSingleFolderId(savedEl, 'SavedItemFolderId'), ownAddresses(ctx)) : undefined;
     const results = await eachItem(items, async (item) => {
       if (isMeetingResponse(item)) return respondToMeeting(ctx, tree, item, disposition);
+      if (isMeetingAction(item)) return meetingAction(ctx, tree, item, disposition); // RemoveItem, CancelCalendarItem
       if (item.localName !== 'Message' && !isResponseObject(item)) {
         // Contacts, distribution lists (and, with CalDAV, calendar items and tasks) live in DAV folders.
         const target = saved ?? tree.distinguishedFolder(defaultFolderFor(item.localName ?? ''));

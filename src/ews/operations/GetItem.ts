@@ -6,6 +6,7 @@ import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, loadTreeFor, messagesChild } from '../folders/request.js';
 import { loadMailItems, renderContext } from '../items/load.js';
 import { needsOf, renderMailItem } from '../items/mail-item.js';
+import { associateMeetings } from '../items/meeting-message.js';
 import { findRewritten, groupByFolder, itemNotFound, parseItemIds, resolveItem, type ResolvedItem, itemInputsNeedDav } from '../items/request.js';
 import { decodeItemId } from '../items/item-id.js';
 import { parseItemShape } from '../items/shape.js';
@@ -57,6 +58,8 @@ export const GetItem: Operation = {
       try {
         const load = async (batch: Entry[]) => {
           const loaded = await loadMailItems(ctx.mailbox.mail, folder, batch.map((e) => e.item.ref.uid), needs);
+          // Meeting messages point at the calendar copy they concern (one CalDAV lookup each, only when asked for).
+          if (needs.has('meeting')) await associateMeetings(ctx, loaded.items);
           const byUid = new Map(loaded.items.map((i) => [i.msg.uid, i]));
           const missing: Entry[] = [];
           for (const entry of batch) {

@@ -2,7 +2,7 @@
 // the MIME, APPEND it and remove the old copy, answering the new ItemId; with
 // SendOnly / SendAndSaveCopy the result is sent (how Outlook for Mac sends
 // drafts). A stale ChangeKey with NeverOverwrite answers ErrorIrresolvableConflict.
-import { NS, attr, child, elementChildren, x, type Xml } from '../../soap/xml.js';
+import { NS, attr, child, elementChildren, x, type Element, type Xml } from '../../soap/xml.js';
 import { composeMessage } from '../../convert/compose.js';
 import { readMessage } from '../../convert/message-properties.js';
 import { EwsError, schemaViolation } from '../errors.js';
@@ -11,7 +11,7 @@ import { loadTree, messagesChild, ownAddresses, parseSingleFolderId } from '../f
 import { applyFlagUpdate, flagChanges, type FlagEdit } from '../items/flag-updates.js';
 import { changeKeyOf } from '../items/item-id.js';
 import { applyContentUpdate, composeInputOf, withStableId } from '../items/message-edit.js';
-import { currentUid, itemInputsNeedDav, itemNotFound, resolveItem } from '../items/request.js';
+import { currentUid, itemIdInputOf, itemInputsNeedDav, itemNotFound, resolveItem } from '../items/request.js';
 import { appendMessage, sendMessage } from '../items/send.js';
 import { parsePropertyPath } from '../properties/path.js';
 import { resolveDavItem } from '../dav/resolve.js';
@@ -31,20 +31,25 @@ export const UpdateItem: Operation = {
         })(),
     );
     const store = ctx.mailbox.mail;
-    const tree = await loadTree(ctx, { dav: changes.some((c) => itemInputsNeedDav([{ id: attr(child(c, NS.types, 'ItemId'), 'Id') ?? '' }])) });
+    // ItemId, or OccurrenceItemId / RecurringMasterItemId of a calendar item (as an id, see itemIdInputOf)
+    const idOf = (c: Element) => {
+      const el = elementChildren(c).find((e) => ['ItemId', 'OccurrenceItemId', 'RecurringMasterItemId'].includes(e.localName ?? ''));
+      return el ? itemIdInputOf(el) : undefined;
+    };
+    const tree = await loadTree(ctx, { dav: changes.some((c) => itemInputsNeedDav([{ id: idOf(c)?.id ?? '' }])) });
     const savedEl = messagesChild(req, 'SavedItemFolderId');
     const saved = savedEl ? tree.resolve(parseSingleFolderId(savedEl, 'SavedItemFolderId'), ownAddresses(ctx)) : undefined;
     const results = await eachItem(changes, async (change) => {
-      const idEl = child(change, NS.types, 'ItemId');
-      const id = attr(idEl, 'Id');
+      const idIn = idOf(change);
+      const id = idIn?.id;
       if (!id) throw schemaViolation('ItemChange needs an ItemId.');
       const dav = resolveDavItem(tree, id);
       if (dav) {
         const updates = elementChildren(child(change, NS.types, 'Updates') ?? (() => { throw schemaViolation('ItemChange needs Updates.'); })());
-        const newId = await updateDavItem(ctx, dav.folder, dav.ref, updates, { changeKey: attr(idEl, 'ChangeKey'), conflict });
+        const newId = await updateDavItem(ctx, dav.folder, dav.ref, updates, { changeKey: idIn?.changeKey, conflict });
         return ok(x('m:Items', null, x(itemElementOf(dav.folder), null, newId)), x('m:ConflictResults', null, x('t:Count', null, '0')));
       }
-      const resolved = resolveItem(tree, { id, changeKey: attr(idEl, 'ChangeKey') });
+      const resolved = resolveItem(tree, { id, changeKey: idIn?.changeKey });
       const folder = resolved.folder;
       const uid = await currentUid(ctx, folder, resolved.ref, id);
       if (uid === undefined) throw itemNotFound();
@@ -68,7 +73,7 @@ export const UpdateItem: Operation = {
       const { messages } = await store.fetchMessages(path, [ref.uid], { flags: true, source: needSource });
       const current = messages[0];
       if (!current) throw itemNotFound();
-      const sentKey = attr(idEl, 'ChangeKey');
+      const sentKey = idIn?.changeKey;
       if (conflict === 'NeverOverwrite' && sentKey && sentKey !== changeKeyOf(current.modseq, current.uid)) {
         throw new EwsError(
           'ErrorIrresolvableConflict',

@@ -145,7 +145,7 @@ function findItemBody(folderXml?: string, tweak: (s: string) => string = (s) => 
 async function listing(folderXml?: string): Promise<{ reply: WireReply; items: { el: Element; id: string; changeKey: string; props: Map<string, string> }[] }> {
   const reply = await exchange(findItemBody(folderXml), 'FindItem');
   assert.deepEqual(codes(reply.doc), ['NoError'], reply.text.slice(0, 1500));
-  const items = all(reply.doc, 'Message').map((el) => {
+  const items = all(reply.doc, '*').filter((e) => /^(Message|Meeting(Request|Response|Cancellation))$/.test(e.localName ?? '')).map((el) => {
     const id = one(el, 'ItemId');
     return { el, id: id.getAttribute('Id')!, changeKey: id.getAttribute('ChangeKey')!, props: extended(el) };
   });
@@ -303,7 +303,7 @@ describe('items', () => {
       );
       const r = await exchange(body, `FindItem with PropertyTag="${spelled}"`);
       assert.deepEqual(codes(r.doc), ['NoError'], r.text.slice(0, 1500));
-      const msgs = all(r.doc, 'Message');
+      const msgs = all(r.doc, '*').filter((e) => /^(Message|Meeting(Request|Response|Cancellation))$/.test(e.localName ?? ''));
       const uids = msgs.map((m) => Number(extended(m).get(spelled)));
       assert.deepEqual(uids, box.messages.map((m) => m.uid).reverse(), `descending on ${spelled}`);
       for (const m of msgs) assert.ok(spellingsIn(m).includes(`PropertyTag=${spelled} PropertyType=Integer`), spellingsIn(m).join(' | '));
