@@ -264,8 +264,9 @@ export class ImapMailStore implements MailStore {
     );
   }
 
-  async fetchNewest(
+  async fetchWindow(
     path: string,
+    order: 'newest' | 'oldest',
     pick: (exists: number) => { start: number; end: number },
     fields: FetchFields,
   ): Promise<{ state: MailboxState; messages: FetchedMessage[] }> {
@@ -273,15 +274,15 @@ export class ImapMailStore implements MailStore {
       this.withMailbox(path, true, async (state) => {
         const { start, end } = pick(state.exists);
         if (end <= start) return { state, messages: [] };
-        // Sequence numbers run oldest to newest, so the newest `end` positions end at EXISTS.
-        const range = `${state.exists - end + 1}:${state.exists - start}`;
+        // Sequence numbers run oldest to newest (as UIDs do), so the newest `end` positions end at EXISTS.
+        const range = order === 'newest' ? `${state.exists - end + 1}:${state.exists - start}` : `${start + 1}:${end}`;
         const byUid = new Map<number, FetchedMessage>();
         for await (const m of this.client.fetch(range, fetchQuery(fields))) {
           const seen = byUid.get(m.uid);
           if (seen) mergeFetched(seen, m);
           else byUid.set(m.uid, toFetched(m));
         }
-        return { state, messages: [...byUid.values()].sort((a, b) => b.uid - a.uid) };
+        return { state, messages: [...byUid.values()].sort((a, b) => (order === 'newest' ? b.uid - a.uid : a.uid - b.uid)) };
       }),
     );
   }

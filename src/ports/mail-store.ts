@@ -167,11 +167,17 @@ export interface MailStore {
     opts?: { changedSince?: bigint },
   ): Promise<{ state: MailboxState; messages: FetchedMessage[]; vanished?: number[] }>;
   /**
-   * A window of the folder, newest first, read by position without a SEARCH: `pick`
-   * is given the message count as the server has it at that moment and answers the
-   * positions [start, end) to read, 0 being the newest message.
+   * A window of the folder in UID order, read by position without a SEARCH: `pick` is
+   * given the message count as the server has it at that moment and answers the
+   * positions [start, end) to read, 0 being the newest message ('newest': descending
+   * UIDs) or the oldest ('oldest': ascending UIDs).
    */
-  fetchNewest(path: string, pick: (exists: number) => { start: number; end: number }, fields: FetchFields): Promise<{ state: MailboxState; messages: FetchedMessage[] }>;
+  fetchWindow(
+    path: string,
+    order: 'newest' | 'oldest',
+    pick: (exists: number) => { start: number; end: number },
+    fields: FetchFields,
+  ): Promise<{ state: MailboxState; messages: FetchedMessage[] }>;
   /** UIDs matching `search`, in `sort` order (server-side SORT where offered), else ascending. */
   searchMessages(path: string, search: MailSearch, sort?: MailSort[]): Promise<{ state: MailboxState; uids: number[] }>;
   /** Stores a message; answers its UID where the backend tells (UIDPLUS). */

@@ -52,15 +52,16 @@ export async function loadMailItems(
   return { ...(await toItems(store, folder, state, messages, needs)), vanished: vanished ?? [] };
 }
 
-/** The window [start, end) of the folder newest first (see MailStore.fetchNewest), without a SEARCH. */
-export async function loadNewestMailItems(
+/** The window [start, end) of the folder in UID order (see MailStore.fetchWindow), without a SEARCH. */
+export async function loadMailWindow(
   store: MailStore,
   folder: EwsFolder,
+  order: 'newest' | 'oldest',
   pick: (exists: number) => { start: number; end: number },
   needs: Set<Need>,
 ): Promise<LoadResult> {
   const path = mailFolderPath(folder);
-  const { state, messages } = await store.fetchNewest(path, pick, fetchFieldsFor(needs));
+  const { state, messages } = await store.fetchWindow(path, order, pick, fetchFieldsFor(needs));
   return { ...(await toItems(store, folder, state, messages, needs)), vanished: [] };
 }
 

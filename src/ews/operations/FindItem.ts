@@ -6,7 +6,7 @@ import { schemaViolation, storeUnavailable } from '../errors.js';
 import { findDavItems } from '../dav/items.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { folderInputsNeedDav, loadTreeFor, messagesChild, ownAddresses, parseFolderIds } from '../folders/request.js';
-import { loadMailItems, loadNewestMailItems, renderContext } from '../items/load.js';
+import { loadMailItems, loadMailWindow, renderContext } from '../items/load.js';
 import { fieldNeeds, mailPropertyValue, needsOf, renderMailItem, type MailItem, type Need } from '../items/mail-item.js';
 import { parseSortOrder, planSearch, planSort, restrictionPaths, type SortField } from '../items/search.js';
 import { parseItemShape } from '../items/shape.js';
@@ -42,9 +42,11 @@ export const FindItem: Operation = {
       const needs = needsOf(shape, true);
       if (grouping) for (const p of [grouping.by, grouping.aggregateOn]) for (const n of fieldNeeds(p)) needs.add(n);
       const render = (i: MailItem, mime?: Buffer) => renderMailItem(i, rc, true, mime);
-      if (folder.mail?.selectable && traversal !== 'SoftDeleted' && traversal !== 'Associated' && !restriction && !sortFields.length && !grouping) {
-        // The plain newest-first view needs no SEARCH: the page is a range of sequence numbers.
-        const loaded = await loadNewestMailItems(store, folder, (n) => pageRange(n, paging), needs);
+      const uidOrder = !sortFields.length ? 'uid-desc' : planSort(sortFields);
+      if (folder.mail?.selectable && traversal !== 'SoftDeleted' && traversal !== 'Associated' && !restriction && !grouping && (uidOrder === 'uid-desc' || uidOrder === 'uid-asc')) {
+        // A view of the whole folder in UID order (newest first, or by article number as DavMail
+        // asks) needs no SEARCH: sequence numbers are in UID order, so a page is a range of them.
+        const loaded = await loadMailWindow(store, folder, uidOrder === 'uid-desc' ? 'newest' : 'oldest', (n) => pageRange(n, paging), needs);
         const { attributes } = pageRange(loaded.state.exists, paging);
         return ok(x('m:RootFolder', attributes, x('t:Items', null, loaded.items.map((i) => render(i, loaded.mime.get(i.msg.uid))))));
       }
