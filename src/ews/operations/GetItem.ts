@@ -85,7 +85,8 @@ export const GetItem: Operation = {
         for (const { index } of entries) results[index] = err;
       }
     };
-    if (!shape.includeMimeContent) {
+    // Streaming pays when there is something to overlap: more whole messages than one FETCH reads.
+    if (!shape.includeMimeContent || mailBatches.reduce((n, b) => n + b.entries.length, 0) <= MIME_BATCH) {
       for (const { folder, entries } of mailBatches) await loadBatch(folder, entries);
       return respond('GetItem', results);
     }
