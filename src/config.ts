@@ -37,6 +37,8 @@ export interface Config {
   redisUrl?: URL;
   /** Where push subscriptions may send notifications: URL prefixes or host names; empty: any http(s) URL. */
   pushUrlAllow: string[];
+  /** A read-only CalDAV account that reads other users' calendars for their free/busy; none: only the user's own. */
+  freeBusy?: { user: string; password: string; home: string };
 }
 
 export type DirectoryConfig =
@@ -80,6 +82,9 @@ type RawConfig = {
   galAddressBook?: string;
   redisUrl?: string;
   pushUrlAllow?: string;
+  freeBusyUser?: string;
+  freeBusyPassword?: string;
+  freeBusyHome?: string;
 };
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -110,6 +115,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'streamMaxBytes', env: 'EWSGATE_STREAM_MAX_BYTES', flag: '--stream-max-bytes', help: 'bytes one GetStreamingEvents response may carry before it is closed', default: String(8 * 1024 * 1024) },
   { key: 'redisUrl', env: 'EWSGATE_REDIS_URL', flag: '--redis-url', help: 'redis://host:port/db shared by several instances (subscriptions and event queues); none: kept in this process' },
   { key: 'pushUrlAllow', env: 'EWSGATE_PUSH_URL_ALLOW', flag: '--push-url-allow', help: 'comma-separated URL prefixes (https://hooks.example.com/ews/) or host names push subscriptions may call; none: any http(s) URL' },
+  { key: 'freeBusyUser', env: 'EWSGATE_FREEBUSY_USER', flag: '--freebusy-user', help: "CalDAV login allowed to read every user's calendars (read-only), for other users' free/busy; none: only the user's own" },
+  { key: 'freeBusyPassword', env: 'EWSGATE_FREEBUSY_PASSWORD', flag: '--freebusy-password', help: 'password of --freebusy-user' },
+  { key: 'freeBusyHome', env: 'EWSGATE_FREEBUSY_HOME', flag: '--freebusy-home', help: "another user's CalDAV calendar home: a path with {user} (the address), {localpart} or {domain}", default: '/{user}/' },
 ];
 
 export class ConfigError extends Error {
@@ -236,6 +244,7 @@ function validate(raw: RawConfig): Config {
       }
     } else if (!/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(p)) problems.push(`EWSGATE_PUSH_URL_ALLOW: "${p}" is neither an http(s) URL prefix nor a host name`);
   }
+  const freeBusy = freeBusyConfig(raw, problems);
   if (problems.length) throw new ConfigError(problems);
   return {
     listen: listen!,
@@ -259,7 +268,20 @@ function validate(raw: RawConfig): Config {
     directory,
     redisUrl,
     pushUrlAllow,
+    freeBusy,
   };
+}
+
+function freeBusyConfig(raw: RawConfig, problems: string[]): Config['freeBusy'] {
+  const home = (raw.freeBusyHome ?? '').trim();
+  if (!/\{(user|localpart)\}/.test(home) || !(home.startsWith('/') || /^https?:\/\//i.test(home)))
+    problems.push(`EWSGATE_FREEBUSY_HOME must be a path (or http(s) URL) holding {user} or {localpart}, got "${raw.freeBusyHome}"`);
+  if (!raw.freeBusyUser && !raw.freeBusyPassword) return undefined;
+  if (!raw.freeBusyUser || !raw.freeBusyPassword) {
+    problems.push('EWSGATE_FREEBUSY_USER and EWSGATE_FREEBUSY_PASSWORD go together');
+    return undefined;
+  }
+  return { user: raw.freeBusyUser, password: raw.freeBusyPassword, home };
 }
 
 function directoryConfig(raw: RawConfig, problems: string[], timeoutSeconds: number, ldapUrl: (key: keyof RawConfig, env: string) => URL | undefined): DirectoryConfig | undefined {

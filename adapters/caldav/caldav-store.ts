@@ -54,6 +54,7 @@ import {
   escapeXml,
   hasResourceType,
   parseMultistatus,
+  propElement,
   propHref,
   propText,
   type Multistatus,
@@ -255,6 +256,22 @@ export class CalDavCalendarStore implements CalendarStore {
     const home = await this.home();
     const ms = await this.propfind(home, '1', CALENDAR_PROPS);
     return ms.responses.filter((r) => !sameHref(r.href, home) && hasResourceType(r, NS_CALDAV, 'calendar')).map((r) => this.toCalendar(r));
+  }
+
+  /**
+   * The calendars under any calendar home, not only the credential's own: a read-only
+   * account reading other users' free/busy (adapters/caldav/freebusy-reader.ts). Each
+   * says whether RFC 6638 schedule-calendar-transp marks it transparent (its events then
+   * never make the owner busy). CalendarMissingError when the home does not exist.
+   */
+  async listCalendarsAt(home: string): Promise<(DavCalendar & { transparent: boolean })[]> {
+    const ms = await this.propfind(home, '1', CALENDAR_PROPS.replace('</D:prop>', '  <C:schedule-calendar-transp/>\n  </D:prop>'));
+    return ms.responses
+      .filter((r) => !sameHref(r.href, home) && hasResourceType(r, NS_CALDAV, 'calendar'))
+      .map((r) => {
+        const transp = propElement(r, NS_CALDAV, 'schedule-calendar-transp');
+        return { ...this.toCalendar(r), transparent: !!transp && transp.getElementsByTagNameNS(NS_CALDAV, 'transparent').length > 0 };
+      });
   }
 
   async getCalendar(href: string): Promise<DavCalendar> {

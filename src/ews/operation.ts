@@ -8,6 +8,7 @@ import type { Submission } from '../ports/submission.js';
 import type { CalendarStore } from '../ports/calendar-store.js';
 import type { ContactStore } from '../ports/contact-store.js';
 import type { Directory } from '../ports/directory.js';
+import type { FreeBusyReader } from '../ports/free-busy.js';
 import type { UserNotifications } from '../notify/hub.js';
 import { EwsError, asEwsError } from './errors.js';
 
@@ -26,6 +27,8 @@ export interface Mailbox {
   contacts?: ContactStore;
   /** The global address list (LDAP, or an address book serving as one), when configured. */
   directory?: Directory;
+  /** Other users' calendars through the gateway's read-only free/busy credential, when configured. */
+  freeBusy?: FreeBusyReader;
 }
 
 export interface RequestContext {

@@ -6,6 +6,7 @@ import { CalDavCalendarStore } from '../../adapters/caldav/caldav-store.js';
 import { CardDavConnector } from '../../adapters/carddav/carddav-store.js';
 import { CardDavDirectory } from '../../adapters/carddav/carddav-directory.js';
 import { LdapDirectory } from '../../adapters/ldap/ldap-directory.js';
+import { CalDavFreeBusyReader } from '../../adapters/caldav/freebusy-reader.js';
 import type { Config } from '../config.js';
 import type { Mailbox } from '../ews/operation.js';
 
@@ -39,6 +40,10 @@ export function createMailboxProvider(config: Config): MailboxProvider {
     dir?.kind === 'ldap'
       ? new LdapDirectory({ url: dir.url.toString(), baseDn: dir.baseDn, bindDn: dir.bindDn, bindPassword: dir.bindPassword, timeoutMs: dir.timeoutMs })
       : undefined;
+  // One read-only CalDAV credential for every user's view of the others' free/busy.
+  const freeBusy = config.freeBusy
+    ? new CalDavFreeBusyReader({ baseUrl: config.caldav.toString(), username: config.freeBusy.user, password: config.freeBusy.password, homePattern: config.freeBusy.home })
+    : undefined;
   return {
     async open(login, password) {
       const mail = await imap.open(login, password);
@@ -47,7 +52,7 @@ export function createMailboxProvider(config: Config): MailboxProvider {
       const calendars = new CalDavCalendarStore({ baseUrl: config.caldav.toString(), username: login, password });
       const contacts = carddav.open(login, password);
       const directory = ldap ?? (dir?.kind === 'addressbook' ? new CardDavDirectory(contacts, dir.book) : undefined);
-      return { mailbox: { mail, submission, calendars, contacts, directory }, release: () => mail.release() };
+      return { mailbox: { mail, submission, calendars, contacts, directory, freeBusy }, release: () => mail.release() };
     },
     connections: () => imap.size,
     close: () => imap.close(),

@@ -2,13 +2,17 @@
 // default calendar, computed from its events (busyFromObjects) over the
 // TimeWindow, shown in the request's t:TimeZone (Bias/StandardTime/DaylightTime).
 //
-// Other mailboxes: the gateway holds only the requesting user's credentials, and
-// no configured read-only free/busy credential exists yet, so another user's
-// calendar cannot be read. Those mailboxes are answered the way Exchange answers
-// a mailbox whose free/busy the caller may not see: a FreeBusyResponse whose
-// ResponseMessage is an Error with ErrorNoFreeBusyAccess, and a FreeBusyView of
-// FreeBusyViewType None (Outlook then shows the hatched "no information" bar,
-// and the rest of the request is answered normally).
+// Other mailboxes are read with the gateway's read-only free/busy credential
+// (EWSGATE_FREEBUSY_USER, ctx.mailbox.freeBusy): their calendar home is found from
+// the address, every VEVENT calendar not marked transparent counts, and the busy
+// time comes from the server's free-busy-query where it has one (FreeBusy views),
+// else from the events (always for Detailed views, which need them). Details of
+// private and confidential events are hidden, as Exchange hides them from others.
+// Per mailbox, as Exchange answers: no calendar home → ErrorMailRecipientNotFound;
+// the credential may not read it (403), or none is configured → ErrorNoFreeBusyAccess
+// with a FreeBusyView of type None (Outlook shows the hatched "no information" bar);
+// the server down or failing → ErrorFreeBusyGenerationFailed. The rest of the
+// request is answered normally.
 import { NS, child, children, elementChildren, textOf, x, type Element, type Xml } from '../../soap/xml.js';
 import { EwsError, schemaViolation } from '../errors.js';
 import type { RequestContext } from '../operation.js';
@@ -20,6 +24,8 @@ import { zoneFromLegacy, type LegacyChange, type LegacyTimeZone } from '../../co
 import { TimeZoneError } from '../../convert/timezones.js';
 import { WEEKDAYS } from '../../convert/recurrence.js';
 import { requestZone } from './calendar-items.js';
+import { BackendAuthError, CalendarMissingError, ObjectRejectedError, type TimeRange } from '../../ports/calendar-store.js';
+import type { FreeBusyReader } from '../../ports/free-busy.js';
 
 const VIEWS = ['None', 'MergedOnly', 'FreeBusy', 'FreeBusyMerged', 'Detailed', 'DetailedMerged'] as const;
 type View = (typeof VIEWS)[number];
@@ -129,8 +135,9 @@ export function parseAvailabilityRequest(req: Element, ctx: RequestContext): Ava
 
 const local = (d: Date, zone: string) => utcToZoned(zone, d.getTime()).slice(0, 19);
 
-function eventXml(iv: BusyInterval, zone: string, detailed: boolean): Xml {
+function eventXml(iv: BusyInterval, zone: string, detailed: boolean, hidePrivate: boolean): Xml {
   const d = iv.details;
+  const hidden = hidePrivate && !!d?.isPrivate;
   return x(
     't:CalendarEvent',
     null,
@@ -141,9 +148,9 @@ function eventXml(iv: BusyInterval, zone: string, detailed: boolean): Xml {
       ? x(
           't:CalendarEventDetails',
           null,
-          // a private event shows its time only, as Exchange does for the owner's delegates
-          x('t:Subject', null, d.subject),
-          d.location ? x('t:Location', null, d.location) : undefined,
+          // a private event shows its time only to others, as Exchange does
+          hidden ? undefined : x('t:Subject', null, d.subject),
+          d.location && !hidden ? x('t:Location', null, d.location) : undefined,
           x('t:IsMeeting', null, String(d.isMeeting)),
           x('t:IsRecurring', null, String(d.isRecurring)),
           x('t:IsException', null, String(d.isException)),
@@ -202,6 +209,78 @@ function serializableTimeZoneXml(el: Element): Xml[] {
   return [x('t:Bias', null, tt(el, 'Bias') ?? '0'), part('StandardTime'), part('DaylightTime')];
 }
 
+const FBTYPE_STATUS = { BUSY: 'Busy', 'BUSY-TENTATIVE': 'Tentative', 'BUSY-UNAVAILABLE': 'OOF' } as const;
+
+/** Readers whose server answered a free-busy-query with something other than a VFREEBUSY: ask it no more. */
+const noFreeBusyQuery = new WeakSet<FreeBusyReader>();
+
+/**
+ * Another user's busy intervals over the window through the read-only credential, and
+ * whether they carry details (computed from events) or not (the server's free-busy-query).
+ */
+async function othersBusy(reader: FreeBusyReader, address: string, window: TimeRange, zone: string, wantDetails: boolean): Promise<{ busy: BusyInterval[]; detailed: boolean }> {
+  const cals = (await reader.calendarsOf(address)).filter((c) => c.components.includes('VEVENT') && !c.transparent);
+  const busy: BusyInterval[] = [];
+  let detailed = true;
+  const serverFreeBusy = async (href: string) => {
+    if (noFreeBusyQuery.has(reader)) return undefined;
+    const periods = await reader.store.freeBusy(href, window);
+    if (!periods) noFreeBusyQuery.add(reader);
+    return periods?.map((p): BusyInterval => ({ start: p.start, end: p.end, status: FBTYPE_STATUS[p.type] }));
+  };
+  for (const cal of cals) {
+    let got = wantDetails ? undefined : await serverFreeBusy(cal.href);
+    if (!got) {
+      try {
+        const results = await reader.store.queryObjects(cal.href, { component: 'VEVENT', range: window });
+        const { objects } = readObjects(results, { floatingZone: zone });
+        got = busyFromObjects(
+          objects.map((o) => o.object),
+          window,
+        );
+      } catch (e) {
+        // a server granting CALDAV:read-free-busy but not read: its free-busy-query still answers
+        if (!(e instanceof ObjectRejectedError && e.status === 403)) throw e;
+        got = await serverFreeBusy(cal.href);
+        if (!got) throw e;
+      }
+    }
+    if (got.some((iv) => !iv.details)) detailed = false;
+    busy.push(...got.filter((iv) => iv.end > window.start && iv.start < window.end));
+  }
+  busy.sort((a, b) => a.start.getTime() - b.start.getTime());
+  return { busy, detailed };
+}
+
+const OTHERS_AT_ONCE = 4;
+
+/** Runs at most `n` of the functions given at a time, the rest in order as slots free up. */
+function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await fn();
+    } finally {
+      // the slot passes straight to the next waiter, so `running` never overshoots
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
+/** What another mailbox's failure is answered with (see the head of the file). */
+function othersError(address: string, e: unknown): EwsError {
+  if (e instanceof EwsError) return e;
+  if (e instanceof CalendarMissingError) return new EwsError('ErrorMailRecipientNotFound', `${address} has no calendar on this server.`);
+  if (e instanceof ObjectRejectedError && e.status === 403) return new EwsError('ErrorNoFreeBusyAccess', `The free/busy information of ${address} cannot be read.`);
+  if (e instanceof BackendAuthError) return new EwsError('ErrorFreeBusyGenerationFailed', 'The CalDAV server refused the free/busy credential (EWSGATE_FREEBUSY_USER).');
+  return new EwsError('ErrorFreeBusyGenerationFailed', `The free/busy information of ${address} could not be read: ${(e as Error).message}`);
+}
+
 function noAccess(address: string): Xml {
   return x(
     'm:FreeBusyResponse',
@@ -248,26 +327,36 @@ async function ownBusy(ctx: RequestContext, window: { start: Date; end: Date }, 
   ).filter((iv) => iv.end > window.start && iv.start < window.end);
 }
 
-function freeBusyView(r: AvailabilityRequest, busy: BusyInterval[]): Xml {
+/**
+ * The FreeBusyView. `hasDetails` false (the server's free-busy-query) answers a Detailed
+ * request with the FreeBusy view it could give, as Exchange does for a caller without
+ * detail rights; `others` hides private events' subject and location.
+ */
+function freeBusyView(r: AvailabilityRequest, busy: BusyInterval[], opts: { hasDetails?: boolean; others?: boolean } = {}): Xml {
   const fb = r.freeBusy!;
   const merged = fb.view === 'MergedOnly' || fb.view.endsWith('Merged');
   const events = fb.view !== 'MergedOnly' && fb.view !== 'None';
-  const detailed = fb.view.startsWith('Detailed');
+  const detailed = fb.view.startsWith('Detailed') && opts.hasDetails !== false;
+  const viewType = fb.view.startsWith('Detailed') && !detailed ? fb.view.replace('Detailed', 'FreeBusy') : fb.view;
   if (fb.view === 'None') return x('m:FreeBusyView', null, x('t:FreeBusyViewType', null, 'None'));
   return x(
     'm:FreeBusyView',
     null,
-    x('t:FreeBusyViewType', null, fb.view),
+    x('t:FreeBusyViewType', null, viewType),
     merged ? x('t:MergedFreeBusy', null, mergedFreeBusy(busy, fb, fb.interval)) : undefined,
     events
       ? x(
           't:CalendarEventArray',
           null,
-          busy.map((iv) => eventXml(iv, r.zone, detailed)),
+          busy.map((iv) => eventXml(iv, r.zone, detailed, !!opts.others)),
         )
       : undefined,
     workingHoursXml(r),
   );
+}
+
+function success(view: Xml): Xml {
+  return x('m:FreeBusyResponse', null, x('m:ResponseMessage', { ResponseClass: 'Success' }, x('m:ResponseCode', null, 'NoError')), view);
 }
 
 function isOwn(ctx: RequestContext, address: string): boolean {
@@ -282,13 +371,34 @@ export async function userAvailability(req: Element, ctx: RequestContext): Promi
   if (r.freeBusy) {
     const responses: Xml[] = [];
     let own: BusyInterval[] | EwsError | undefined;
+    const fb = r.freeBusy;
+    // The other mailboxes are read a few at a time (a scheduling assistant asks for many at
+    // once), each once however often it is named; the answers keep the request's order.
+    const others = new Map<string, Promise<{ busy: BusyInterval[]; detailed: boolean } | EwsError>>();
+    const reader = ctx.mailbox.freeBusy;
+    if (reader) {
+      const slot = limiter(OTHERS_AT_ONCE);
+      for (const mb of r.mailboxes) {
+        const key = mb.address.toLowerCase();
+        if (!mb.address.includes('@') || isOwn(ctx, mb.address) || others.has(key)) continue;
+        const got = slot(() => othersBusy(reader, mb.address, fb, r.zone, fb.view.startsWith('Detailed'))).catch((e) => othersError(mb.address, e));
+        others.set(key, got);
+      }
+    }
     for (const mb of r.mailboxes) {
       if (!mb.address || !mb.address.includes('@')) {
         responses.push(errorResponse(new EwsError('ErrorMailRecipientNotFound', `"${mb.address}" is not an e-mail address.`)));
         continue;
       }
       if (!isOwn(ctx, mb.address)) {
-        responses.push(noAccess(mb.address));
+        const got = others.get(mb.address.toLowerCase());
+        if (!got) {
+          responses.push(noAccess(mb.address));
+          continue;
+        }
+        const res = await got;
+        if (res instanceof EwsError) responses.push(res.code === 'ErrorNoFreeBusyAccess' ? noAccess(mb.address) : errorResponse(res));
+        else responses.push(success(freeBusyView(r, res.busy, { hasDetails: res.detailed, others: true })));
         continue;
       }
       if (own === undefined) {
@@ -300,10 +410,7 @@ export async function userAvailability(req: Element, ctx: RequestContext): Promi
         }
       }
       if (own instanceof EwsError) responses.push(errorResponse(own));
-      else
-        responses.push(
-          x('m:FreeBusyResponse', null, x('m:ResponseMessage', { ResponseClass: 'Success' }, x('m:ResponseCode', null, 'NoError')), freeBusyView(r, own)),
-        );
+      else responses.push(success(freeBusyView(r, own)));
     }
     fbArray = x('m:FreeBusyResponseArray', null, responses);
   }
