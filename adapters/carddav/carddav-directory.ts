@@ -6,7 +6,7 @@
 import { readVCard, type CardItem } from '../../src/convert/vcard-contact.js';
 import type { AddressBook, ContactStore } from '../../src/ports/contact-store.js';
 import { BackendUnavailableError } from '../../src/ports/mail-store.js';
-import { DirectoryUnavailableError, galEntryMatches, searchText, type Directory, type GalEntry } from '../../src/ports/directory.js';
+import { DirectoryUnavailableError, galEntryEquals, galEntryMatches, searchText, type Directory, type GalEntry } from '../../src/ports/directory.js';
 
 interface Card {
   href: string;
@@ -51,6 +51,14 @@ export class CardDavDirectory implements Directory {
     return (await this.load())
       .map(toGalEntry)
       .filter((e) => galEntryMatches(e, text))
+      .slice(0, limit);
+  }
+
+  async searchExact(text: string, limit: number): Promise<GalEntry[]> {
+    if (!searchText(text)) return [];
+    return (await this.load())
+      .map(toGalEntry)
+      .filter((e) => galEntryEquals(e, text))
       .slice(0, limit);
   }
 

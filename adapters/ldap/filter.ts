@@ -34,3 +34,15 @@ export function ambiguousNameFilter(text: string): Filter {
 export function addressFilter(address: string): Filter {
   return new ldap.AndFilter({ filters: [entryClasses(), new ldap.EqualityFilter({ attribute: 'mail', value: address })] });
 }
+
+/**
+ * Exact match (ResolveNames' "=" prefix): the address, or (unless the text was
+ * an "smtp:" address) the display name or cn, with the attributes' own equality
+ * rules (caseIgnoreMatch for all three in the core schema).
+ */
+export function exactFilter(text: string, addressOnly: boolean): Filter {
+  const attributes = addressOnly ? ['mail'] : ['mail', 'displayName', 'cn'];
+  return new ldap.AndFilter({
+    filters: [entryClasses(), new ldap.OrFilter({ filters: attributes.map((attribute) => new ldap.EqualityFilter({ attribute, value: text })) })],
+  });
+}

@@ -10,7 +10,7 @@
 import ldap from 'ldapjs';
 import type { Client, SearchOptions } from 'ldapjs';
 import { DirectoryUnavailableError, searchText, type Directory, type GalEntry } from '../../src/ports/directory.js';
-import { addressFilter, ambiguousNameFilter } from './filter.js';
+import { addressFilter, ambiguousNameFilter, exactFilter } from './filter.js';
 
 export interface LdapDirectoryOptions {
   /** ldap://host:port or ldaps://host:port */
@@ -84,6 +84,15 @@ export class LdapDirectory implements Directory {
     if (!q) return [];
     const found = await this.withClient((c) =>
       runSearch(c, this.opts.baseDn, { scope: 'sub', filter: ambiguousNameFilter(q), attributes: ENTRY_ATTRIBUTES, sizeLimit: limit }, this.opts.timeoutMs),
+    );
+    return found.map(toGalEntry);
+  }
+
+  async searchExact(text: string, limit: number): Promise<GalEntry[]> {
+    const q = searchText(text);
+    if (!q) return [];
+    const found = await this.withClient((c) =>
+      runSearch(c, this.opts.baseDn, { scope: 'sub', filter: exactFilter(q, /^\s*smtp:/i.test(text)), attributes: ENTRY_ATTRIBUTES, sizeLimit: limit }, this.opts.timeoutMs),
     );
     return found.map(toGalEntry);
   }

@@ -30,6 +30,12 @@ export interface Directory {
    * or of any word of the display name. At most `limit` entries.
    */
   search(text: string, limit: number): Promise<GalEntry[]>;
+  /**
+   * Exact-match search (ResolveNames' "=" prefix, DavMail's IsEqualTo): entries
+   * whose display name or an address equals the text, case-insensitively; with
+   * an "smtp:" prefix only the addresses. At most `limit` entries.
+   */
+  searchExact(text: string, limit: number): Promise<GalEntry[]>;
   /** The entry with exactly this SMTP address (case-insensitive), if any. */
   lookup(address: string): Promise<GalEntry | undefined>;
   /** A group's members (people and nested groups, not expanded further); [] for a person. */
@@ -61,4 +67,12 @@ export function galEntryMatches(e: GalEntry, text: string): boolean {
   if (!q) return false;
   const fields = [e.displayName, e.givenName, e.surname, ...e.emails].filter((f): f is string => !!f).map((f) => f.toLowerCase());
   return fields.some((f) => f.startsWith(q) || f.split(/[\s.,@_-]+/).some((w) => w.startsWith(q)));
+}
+
+/** The exact match for directories searched in memory: see Directory.searchExact. */
+export function galEntryEquals(e: GalEntry, text: string): boolean {
+  const q = searchText(text).toLowerCase();
+  if (!q) return false;
+  if (e.emails.some((m) => m.toLowerCase() === q)) return true;
+  return !/^\s*smtp:/i.test(text) && e.displayName.trim().toLowerCase() === q;
 }

@@ -3,6 +3,7 @@
 // the Address, Common and PublicStrings sets (MS-OXPROPS). One entry per
 // property reads it from the model and, where it has a home in the vCard,
 // writes it (DavMail creates and updates contacts entirely through these).
+import { createHash } from 'node:crypto';
 import { displayNameOf, fileAsOf, type AddressKey, type CardItem, type Contact, type EmailKey, type PhoneKey, type Sensitivity } from '../../convert/vcard-contact.js';
 import { EwsError } from '../errors.js';
 import type { PropertyPath } from '../properties/path.js';
@@ -173,6 +174,16 @@ function urlCompName(href: string | undefined): string | undefined {
   return name.replace(/(\.eml)\.vcf$/i, '$1') || undefined;
 }
 
+/**
+ * PidTagInternetArticleNumber: DavMail pages every FindItem by it and drops items
+ * without a positive one (EwsExchangeSession.searchItems), contacts included. A
+ * stable 31-bit number from the href, as calendar items get (calendar/extended.ts).
+ */
+function internetArticleNumber(href: string | undefined): string | undefined {
+  if (!href) return undefined;
+  return String((createHash('sha1').update(href).digest().readUInt32BE(0) % 0x7ffffffe) + 1);
+}
+
 const TAGS = new Map<number, ExtendedDef>([
   [0x001a, { get: (i) => itemClassOf(i) }], // PidTagMessageClass
   [0x0037, { get: (i) => displayNameOf(i) }], // PidTagSubject
@@ -196,6 +207,7 @@ const TAGS = new Map<number, ExtendedDef>([
   [0x3007, { get: (_i, m) => isoDateTime(m.lastModified) }], // PidTagCreationTime
   [0x3008, { get: (_i, m) => isoDateTime(m.lastModified) }], // PidTagLastModificationTime (DavMail's contact etag)
   [0x10f3, { get: (_i, m) => urlCompName(m.href) }], // PidTagUrlCompName
+  [0x0e23, { get: (_i, m) => internetArticleNumber(m.href) }], // PidTagInternetArticleNumber
   [0x3a06, field('givenName')],
   [0x3a11, field('surname')],
   [0x3a44, field('middleName')],

@@ -1,7 +1,7 @@
 // Name resolution over the user's address books (and, as the directory, the
 // user's own mailbox): what ResolveNames, ExpandDL and address completion rest on.
 import { x, type Xml } from '../../soap/xml.js';
-import { emptyContact, emptyGroup, readVCard, type CardItem, type Contact, type ContactGroup } from '../../convert/vcard-contact.js';
+import { displayNameOf, emptyContact, emptyGroup, readVCard, type CardItem, type Contact, type ContactGroup } from '../../convert/vcard-contact.js';
 import type { RequestContext } from '../operation.js';
 import type { EwsFolder, FolderTree } from '../folders/tree.js';
 import { encodeDavItemId, etagChangeKey } from '../items/dav-item-id.js';
@@ -54,6 +54,19 @@ export function matches(c: CardItem, query: string): boolean {
   const q = query.trim().toLowerCase().replace(/^smtp:/, '');
   if (!q) return false;
   return words(c).some((w) => w.startsWith(q) || w.split(/[\s.,@_-]+/).some((part) => part.startsWith(q)));
+}
+
+/**
+ * ResolveNames' exact match (an UnresolvedEntry "=text", DavMail's IsEqualTo):
+ * an address equal to the text, or the display name equal to it; case-insensitive.
+ * With "smtp:" the text is an address and only addresses are compared.
+ */
+export function exactlyMatches(c: CardItem, query: string): boolean {
+  const address = /^\s*smtp:/i.test(query);
+  const q = query.trim().replace(/^smtp:/i, '').trim().toLowerCase();
+  if (!q) return false;
+  if (c.kind === 'contact' && Object.values(c.emails).some((e) => e?.address?.trim().toLowerCase() === q)) return true;
+  return !address && displayNameOf(c).trim().toLowerCase() === q;
 }
 
 export function primaryEmail(c: CardItem): string | undefined {

@@ -1,12 +1,15 @@
 // FindPeople ([MS-OXWSFPPL], Exchange 2013 and later): the people of the user's
-// address books as Personas, one per contact or group (no linking of several
-// contacts into one person); with the distinguished "directory" folder and a
-// QueryString, the directory's (GAL's) matches when one is configured. The answer is not wrapped in ResponseMessages:
+// address books as Personas; with the distinguished "directory" folder and a
+// QueryString, the directory's (GAL's) matches when one is configured. As
+// Exchange links them, contacts and directory entries sharing an e-mail address
+// are one Persona: its EmailAddresses the union of theirs, its Attributions one
+// per source (PersonaId and the other fields from the first: the directory
+// entry in the directory, else a contact of the default Contacts folder). The answer is not wrapped in ResponseMessages:
 // <m:FindPeopleResponse ResponseClass=..> carries ResponseCode, People and the
 // paging counts directly, as Exchange answers.
 import { NS, child, elementChildren, textOf, x, type Element, type Xml, type XmlChild } from '../../soap/xml.js';
 import { EMAIL_KEYS, IM_KEYS, displayNameOf, fileAsOf, type CardItem } from '../../convert/vcard-contact.js';
-import { EwsError, schemaViolation } from '../errors.js';
+import { EwsError, schemaViolation, storeUnavailable } from '../errors.js';
 import type { Operation, RequestContext } from '../operation.js';
 import { loadTree, messagesChild, ownAddresses, parseFolderIdInput } from '../folders/request.js';
 import { parsePropertyPath, type PropertyPath } from '../properties/path.js';
@@ -19,12 +22,15 @@ import { DirectoryUnavailableError } from '../../ports/directory.js';
 import { encodeFolderId } from '../folders/folder-id.js';
 import type { EwsFolder, FolderTree } from '../folders/tree.js';
 
+/** One person: `linked` are the contacts and directory entries found to be the same person, the persona's own entry first. */
+type Person = DirectoryEntry & { linked: DirectoryEntry[] };
+
 /** Persona properties in PersonaType's schema order: FieldURI → element and value. */
 interface PersonaField {
   uri: string;
-  render(e: DirectoryEntry): XmlChild;
+  render(e: Person): XmlChild;
   /** Text for restrictions and sorting. */
-  value?(e: DirectoryEntry): string | undefined;
+  value?(e: Person): string | undefined;
 }
 
 const opt = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
@@ -37,7 +43,7 @@ function lastFirst(i: CardItem): string {
   return (i.kind === 'contact' && [i.surname, i.givenName].filter(Boolean).join(' ')) || displayNameOf(i);
 }
 
-function text(uri: string, get: (e: DirectoryEntry) => string | undefined): PersonaField {
+function text(uri: string, get: (e: Person) => string | undefined): PersonaField {
   const element = `t:${uri.slice('persona:'.length)}`;
   return {
     uri,
@@ -102,19 +108,15 @@ const FIELDS: PersonaField[] = [
   {
     uri: 'persona:EmailAddresses',
     render: (e) => {
-      const item = c(e);
-      const list = item ? EMAIL_KEYS.flatMap((k) => (item.emails[k]?.address ? [item.emails[k]!] : [])) : [];
+      const list = personEmails(e);
       if (!list.length) return undefined;
       return x(
         't:EmailAddresses',
         null,
-        list.map((m) => x('t:Address', null, x('t:Name', null, m.name ?? displayNameOf(e.item)), x('t:EmailAddress', null, m.address), x('t:RoutingType', null, 'SMTP'), x('t:MailboxType', null, mailboxTypeOf(e)))),
+        list.map((m) => x('t:Address', null, x('t:Name', null, m.name), x('t:EmailAddress', null, m.address), x('t:RoutingType', null, 'SMTP'), x('t:MailboxType', null, mailboxTypeOf(m.from)))),
       );
     },
-    value: (e) => {
-      const item = c(e);
-      return item ? EMAIL_KEYS.map((k) => item.emails[k]?.address).filter(Boolean).join(' ') || undefined : undefined;
-    },
+    value: (e) => personEmails(e).map((m) => m.address).join(' ') || undefined,
   },
   text('persona:ImAddress', (e) => {
     const item = c(e);
@@ -123,7 +125,84 @@ const FIELDS: PersonaField[] = [
   text('persona:HomeCity', (e) => c(e)?.addresses.Home?.city),
   text('persona:WorkCity', (e) => c(e)?.addresses.Business?.city),
   text('persona:RelevanceScore', () => '2147483647'),
+  {
+    uri: 'persona:Attributions',
+    render: (e) =>
+      x(
+        't:Attributions',
+        null,
+        e.linked.map((m, i) =>
+          x(
+            't:Attribution',
+            null,
+            x('t:Id', null, String(i)),
+            x('t:SourceId', m.changeKey ? { Id: m.id, ChangeKey: m.changeKey } : { Id: m.id }),
+            x('t:DisplayName', null, m.folder.displayName),
+            x('t:IsWritable', null, m.fromDirectory ? 'false' : 'true'),
+            x('t:IsQuickContact', null, 'false'),
+            x('t:IsHidden', null, 'false'),
+            m.fromDirectory ? undefined : x('t:FolderId', { Id: m.folder.id, ChangeKey: m.folder.changeKey }),
+          ),
+        ),
+      ),
+  },
 ];
+
+/** The person's addresses: each entry's in turn, an address given by an earlier one not repeated. */
+function personEmails(e: Person): { address: string; name: string; from: DirectoryEntry }[] {
+  const seen = new Set<string>();
+  const out: { address: string; name: string; from: DirectoryEntry }[] = [];
+  for (const m of e.linked) {
+    const item = c(m);
+    for (const k of item ? EMAIL_KEYS : []) {
+      const a = item!.emails[k];
+      if (!a?.address || seen.has(a.address.trim().toLowerCase())) continue;
+      seen.add(a.address.trim().toLowerCase());
+      out.push({ address: a.address, name: a.name ?? displayNameOf(m.item), from: m });
+    }
+  }
+  return out;
+}
+
+function addressesOf(e: DirectoryEntry): string[] {
+  const item = c(e);
+  return item ? EMAIL_KEYS.flatMap((k) => (item.emails[k]?.address ? [item.emails[k]!.address.trim().toLowerCase()] : [])) : [];
+}
+
+/**
+ * Links entries sharing an address (transitively) into one Person each; groups
+ * and people without an address stay alone. `entries` come in order of
+ * preference: a person's first entry is its own.
+ */
+function linkPeople(entries: DirectoryEntry[]): Person[] {
+  const byAddress = new Map<string, Person>();
+  const people: Person[] = [];
+  for (const e of entries) {
+    const found = [...new Set(addressesOf(e).flatMap((a) => (byAddress.has(a) ? [byAddress.get(a)!] : [])))];
+    let person: Person;
+    if (!found.length) {
+      person = { ...e, linked: [e] };
+      people.push(person);
+    } else {
+      // Several persons this entry bridges become the earliest one.
+      [person] = found.sort((a, b) => people.indexOf(a) - people.indexOf(b)) as [Person];
+      person.linked.push(e);
+      for (const other of found.slice(1)) {
+        person.linked.push(...other.linked);
+        people.splice(people.indexOf(other), 1);
+        for (const m of other.linked) for (const a of addressesOf(m)) byAddress.set(a, person);
+      }
+    }
+    for (const a of addressesOf(e)) byAddress.set(a, person);
+  }
+  return people;
+}
+
+/** Contacts before directory entries; the default Contacts folder's first; then by id, so the persona's own entry does not change between requests. */
+function preference(a: DirectoryEntry, b: DirectoryEntry): number {
+  const rank = (e: DirectoryEntry) => (e.fromDirectory ? 2 : e.folder.distinguishedId === 'contacts' ? 0 : 1);
+  return rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
 
 const BY_URI = new Map(FIELDS.map((f) => [f.uri, f]));
 
@@ -152,7 +231,7 @@ function requestedFields(shapeEl: Element | undefined): Set<string> {
   return out;
 }
 
-function renderPersona(e: DirectoryEntry, fields: Set<string>): Xml {
+function renderPersona(e: Person, fields: Set<string>): Xml {
   return x(
     't:Persona',
     null,
@@ -165,9 +244,9 @@ function renderPersona(e: DirectoryEntry, fields: Set<string>): Xml {
  * contact's own paths (contacts:*, item:*, indexed e-mail...), which clients such
  * as exchangelib send because they build FindPeople restrictions from the Contact model.
  */
-function valueOf(e: DirectoryEntry, p: PropertyPath): string | undefined {
+function valueOf(e: Person, p: PropertyPath, member: DirectoryEntry = e): string | undefined {
   if (p.kind === 'field' && p.uri.startsWith('persona:')) return BY_URI.get(p.uri)?.value?.(e);
-  return contactPropertyValue(e.item, p, { id: e.id, changeKey: e.changeKey, parentFolderId: e.folder.id, parentChangeKey: e.folder.changeKey });
+  return contactPropertyValue(member.item, p, { id: member.id, changeKey: member.changeKey, parentFolderId: member.folder.id, parentChangeKey: member.folder.changeKey });
 }
 
 /** The address books searched: the one ParentFolderId names, or all of them (no id, or the distinguished contacts / mycontacts / directory). */
@@ -224,21 +303,30 @@ export const FindPeople: Operation = {
     const query = textOf(messagesChild(req, 'QueryString'))?.trim();
     try {
       const fields = requestedFields(messagesChild(req, 'PersonaShape'));
-      let people: DirectoryEntry[];
+      let people: Person[];
       if (query && ctx.mailbox.directory && namesDirectory(req)) {
+        let found: DirectoryEntry[];
         try {
-          people = (await ctx.mailbox.directory.search(query, DIRECTORY_LIMIT)).map((e) => galCardEntry(e, DIRECTORY_FOLDER));
+          found = (await ctx.mailbox.directory.search(query, DIRECTORY_LIMIT)).map((e) => galCardEntry(e, DIRECTORY_FOLDER));
         } catch (e) {
           if (e instanceof DirectoryUnavailableError) throw new EwsError('ErrorADUnavailable', `The directory is unavailable: ${e.message}`);
           throw e;
         }
+        // The user's own contacts of these people join them (the directory entry stays each persona's own); others are not listed here.
+        const wanted = new Set(found.flatMap(addressesOf));
+        // Address books that cannot be read only cost the linking, never the directory's answer.
+        const cards = wanted.size ? await loadTree(ctx, { dav: true }).then((tree) => allCards(ctx, tree), () => [] as DirectoryEntry[]) : [];
+        const own = cards.filter((e) => addressesOf(e).some((a) => wanted.has(a)));
+        people = linkPeople([...found, ...own.sort(preference)]).filter((p) => p.fromDirectory);
       } else {
         const tree = await loadTree(ctx, { dav: true });
+        // The address books were not listed (CardDAV down): an empty answer would read as "nobody".
+        if (tree.all().some((f) => f.unavailable && f.distinguishedId === 'contacts')) throw storeUnavailable();
         const books = booksOf(req, ctx, tree);
-        people = (await allCards(ctx, tree)).filter((e) => !books || books.has(e.folder.id));
-        if (query) people = people.filter((e) => matches(e.item, query));
+        people = linkPeople((await allCards(ctx, tree)).filter((e) => !books || books.has(e.folder.id)).sort(preference));
+        if (query) people = people.filter((e) => e.linked.some((m) => matches(m.item, query)));
       }
-      if (restriction) people = people.filter((e) => evaluate(restriction, (p) => valueOf(e, p)));
+      if (restriction) people = people.filter((e) => e.linked.some((m) => evaluate(restriction, (p) => valueOf(e, p, m))));
       const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
       const order = sort.length ? sort : [{ path: { kind: 'field' as const, uri: 'persona:DisplayName' }, descending: false }];
       people.sort((a, b) => {
