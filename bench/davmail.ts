@@ -25,11 +25,10 @@
 // contacted. A watchdog ends the bench after 180 s (it takes about 35 s). The relay
 // adds one loopback hop, about 1-2 ms per exchange: compare its figures with
 // the gateway's own (from its log lines), printed next to them.
-import { loadConfig } from '../src/config.js';
-import { startGateway, type Gateway } from '../src/server/http.js';
-import { createLogger } from '../src/server/log.js';
+import type { Gateway } from '../src/server/http.js';
 import { startBackends, type Backends, type TestUser } from '../test/harness/backends.js';
 import { DavImap, startDavmail, startEwsRecorder, type Davmail, type EwsExchange, type EwsRecorder } from '../test/clients/davmail/harness.js';
+import { basicAuth, benchConfig, log, median, runBench, startBenchGateway, watchdog } from './common.js';
 
 const N = Number(process.env.BENCH_DAVMAIL_MESSAGES ?? 10_000);
 const EXACT_SAMPLE = process.env.BENCH_DAVMAIL_EXACT_SAMPLE === 'all' ? N : Number(process.env.BENCH_DAVMAIL_EXACT_SAMPLE ?? 1000);
@@ -38,13 +37,7 @@ const WATCHDOG_MS = 180_000;
 const FOLDER = 'Bench10k';
 const FETCH = 'UID FETCH 1:* (FLAGS RFC822.SIZE INTERNALDATE)';
 
-const log = (s: string) => process.stderr.write(`# ${s}\n`);
 const ms = (n: number) => `${n.toFixed(0)} ms`;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** One message of about 1-3 KB, different per index. */
 function message(i: number, user: TestUser): Buffer {
@@ -166,11 +159,7 @@ async function measureDavmail(
 }
 
 async function main(): Promise<void> {
-  const watchdog = setTimeout(() => {
-    log(`watchdog: the bench ran longer than ${WATCHDOG_MS / 1000} s, giving up`);
-    process.exit(2);
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  watchdog(WATCHDOG_MS);
 
   log('starting Dovecot ...');
   const backends = await startBackends();
@@ -182,23 +171,7 @@ async function main(): Promise<void> {
     log(`${N} messages appended to ${FOLDER} in ${ms(performance.now() - t0)}`);
 
     const gatewayLog: string[] = [];
-    const config = loadConfig({
-      env: {},
-      flags: {
-        listen: '127.0.0.1:0',
-        imap: backends.imapUrl,
-        smtp: backends.smtpUrl,
-        caldav: backends.davUrl,
-        carddav: backends.davUrl,
-        mailDomain: backends.domain,
-        logLevel: 'info',
-        sessionIdleSeconds: '600',
-      },
-    });
-    gateway = await startGateway(
-      config,
-      createLogger('info', (l) => gatewayLog.push(l)),
-    );
+    gateway = await startBenchGateway(benchConfig(backends), (l) => gatewayLog.push(l));
 
     // Dovecot directly: the same IMAP commands on a raw socket, median of DOVECOT_RUNS
     const direct = await DavImap.login(backends.imapPort, user);
@@ -234,7 +207,7 @@ async function main(): Promise<void> {
         )
         .replace('MaxEntriesReturned="500"', 'MaxEntriesReturned="1"'),
     };
-    const auth = 'Basic ' + Buffer.from(`${user.email}:${user.password}`).toString('base64');
+    const auth = basicAuth(user);
     const replay: Record<string, number> = {};
     for (const [name, body] of Object.entries(shapes)) {
       const times: number[] = [];
@@ -323,10 +296,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`bench/davmail.ts failed: ${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-  },
-);
+runBench('bench/davmail.ts', main);

@@ -18,20 +18,15 @@
 // is contacted. See bench/README.md ("bench/items.ts") for what each figure means.
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { cpus } from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Session } from 'node:inspector/promises';
-import { ImapFlow } from 'imapflow';
-import { loadConfig } from '../src/config.js';
-import { startGateway, type Gateway } from '../src/server/http.js';
-import { createLogger } from '../src/server/log.js';
+import type { ImapFlow } from 'imapflow';
+import type { Gateway } from '../src/server/http.js';
 import { createMailboxProvider } from '../src/server/mailboxes.js';
 import { parseSoapRequest, renderEnvelope } from '../src/soap/envelope.js';
-import { x, type Xml } from '../src/soap/xml.js';
+import { x } from '../src/soap/xml.js';
 import { bodyText, dispatch } from '../src/ews/dispatch.js';
 import { ok, respond, type Mailbox, type RequestContext } from '../src/ews/operation.js';
 import { FolderTree, type EwsFolder } from '../src/ews/folders/tree.js';
@@ -44,8 +39,8 @@ import type { FetchedMessage } from '../src/ports/mail-store.js';
 import { ImapMailStore } from '../adapters/imap/imap-store.js';
 import { uidSet } from '../adapters/imap/convert.js';
 import { startBackends, type Backends, type TestUser } from '../test/harness/backends.js';
+import { benchConfig, envelope, f1, f2, f3, kb, log, poolLikeClient, profileCpu, runBench, sleep, startBenchGateway, table, timeEach as timeRuns, watchdog, type Step } from './common.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 4);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const MIME_WARMUP = Number(process.env.BENCH_MIME_WARMUP ?? 1);
@@ -71,75 +66,12 @@ const MAILDIR_SETTLE_MS = 2500;
 /** Which tables to measure: find (1, 4, 5), mime (2, 6, 7), sync (3, 3b). */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'find,mime,sync').split(','));
 
-const M = 'http://schemas.microsoft.com/exchange/services/2006/messages';
-const T = 'http://schemas.microsoft.com/exchange/services/2006/types';
-
 // ---------------------------------------------------------------- helpers
 
-const T0 = performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const log = (s: string) => process.stderr.write(`# ${((performance.now() - T0) / 1000).toFixed(1)} s: ${s}\n`);
+/** Interleaved medians (bench/common.ts), RUNS after WARMUP unless said otherwise. */
+const timeEach = <K extends string>(steps: Record<K, Step>, runs = RUNS, warmup = WARMUP) => timeRuns(steps, runs, warmup);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** A measured step; `prep` runs untimed right before each run of it. */
-type Step = (() => unknown) | { prep: () => Promise<unknown>; run: () => unknown };
-
-/**
- * Median ms of each step, measured interleaved: every round runs each once
- * (starting at a rotating position), so drift and other load on the machine hit
- * all of them alike and their ratios stay fair.
- */
-async function timeEach<K extends string>(steps: Record<K, Step>, runs = RUNS, warmup = WARMUP): Promise<Record<K, number>> {
-  const keys = Object.keys(steps) as K[];
-  const samples = new Map<K, number[]>(keys.map((k) => [k, []]));
-  for (let round = 0; round < warmup + runs; round++) {
-    for (let j = 0; j < keys.length; j++) {
-      const k = keys[(round + j) % keys.length]!;
-      const s = steps[k];
-      const run = typeof s === 'function' ? (s as () => unknown) : s.run;
-      if (typeof s !== 'function') await s.prep();
-      const t0 = performance.now();
-      await run();
-      if (round >= warmup) samples.get(k)!.push(performance.now() - t0);
-    }
-  }
-  if (process.env.BENCH_SAMPLES === '1') {
-    for (const k of keys)
-      log(
-        `samples ${k}: ${[...samples.get(k)!]
-          .sort((a, b) => a - b)
-          .map((v) => v.toFixed(1))
-          .join(' ')}`,
-      );
-  }
-  return Object.fromEntries(keys.map((k) => [k, median(samples.get(k)!)])) as Record<K, number>;
-}
-
-const f1 = (n: number) => n.toFixed(1);
-const f2 = (n: number) => n.toFixed(2);
-const f3 = (n: number) => n.toFixed(3);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-const kb = (n: number) => (n / 1024).toFixed(0);
-
-function table(head: string[], rows: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
-}
-
-function envelope(body: string): string {
-  return (
-    '<?xml version="1.0" encoding="utf-8"?>' +
-    `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="${T}" xmlns:m="${M}">` +
-    `<soap:Header><t:RequestServerVersion Version="Exchange2013_SP1"/></soap:Header>` +
-    `<soap:Body>${body}</soap:Body></soap:Envelope>`
-  );
-}
 
 const SORT_RECEIVED_DESC = '<m:SortOrder><t:FieldOrder Order="Descending"><t:FieldURI FieldURI="item:DateTimeReceived"/></t:FieldOrder></m:SortOrder>';
 
@@ -348,20 +280,6 @@ function imapDate(d: Date): string {
 /** RFC 5322 Date: "Fri, 07 Mar 2025 09:15:00 +0000". */
 function rfcDate(d: Date): string {
   return `${DAYS[d.getUTCDay()]}, ${p2(d.getUTCDate())} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
-}
-
-/** The imapflow client exactly as the gateway's pool configures it (adapters/imap/pool.ts). */
-function poolLikeClient(b: Backends, user: TestUser): ImapFlow {
-  return new ImapFlow({
-    host: '127.0.0.1',
-    port: b.imapPort,
-    secure: false,
-    auth: { user: user.email, pass: user.password },
-    logger: false,
-    qresync: true,
-    disableAutoIdle: true,
-    clientInfo: { name: 'ewsgate-bench' },
-  });
 }
 
 // imapflow's exec() is public in its code but not its typings: UID SORT, as adapters/imap/imap-store.ts sends it.
@@ -622,134 +540,12 @@ async function fillParallel(b: Backends, user: TestUser, jobs: FillJob[]): Promi
   return bytes;
 }
 
-// ---------------------------------------------------------------- CPU profile (as in bench/run.ts)
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-const sourceLines = new Map<string, string[]>();
-
-/** Line of `name`'s definition in a .ts file of ours: V8 reports positions in tsx's output. */
-function locate(file: string, name: string): number | undefined {
-  if (!name || name === '(anonymous)') return undefined;
-  let lines = sourceLines.get(file);
-  if (!lines) {
-    try {
-      lines = readFileSync(path.join(ROOT, file), 'utf8').split('\n');
-    } catch {
-      lines = [];
-    }
-    sourceLines.set(file, lines);
-  }
-  const n = name.split('.').pop()!.replace(/[$]/g, '\\$');
-  const re = new RegExp(
-    `(function\\s*\\*?\\s*${n}\\b|\\b(const|let|var)\\s+${n}\\s*=|^\\s*(export\\s+)?(static\\s+|async\\s+|private\\s+|readonly\\s+|get\\s+)*${n}\\s*[(<:=]|class\\s+${n}\\b)`,
-  );
-  const i = lines.findIndex((l) => re.test(l));
-  return i >= 0 ? i + 1 : undefined;
-}
-
-function relUrl(url: string): string {
-  let where = url.replace(/^file:\/\//, '').replace(/\?.*$/, '');
-  if (where.startsWith(ROOT + '/')) where = where.slice(ROOT.length + 1);
-  return where.replace(/^node_modules\//, '');
-}
-
-function frameName(n: ProfileNode | undefined): string {
-  if (!n) return '?';
-  const { functionName, url, lineNumber } = n.callFrame;
-  const name = functionName || '(anonymous)';
-  if (!url) return name;
-  const where = relUrl(url);
-  const line = where.endsWith('.ts') ? locate(where, functionName) : lineNumber + 1;
-  return `${where}${line ? `:${line}` : ''} ${name}`;
-}
-
-function fileOf(n: ProfileNode): string {
-  const url = n.callFrame.url;
-  if (!url) return n.callFrame.functionName || '(anonymous)';
-  return relUrl(url);
-}
-
-/** Self time per function and per file from a V8 CPU profile. */
-function summarizeProfile(p: CpuProfile, skip: (n: ProfileNode) => boolean): { functions: [string, number][]; files: [string, number][]; totalMs: number } {
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const parentOf = new Map<number, ProfileNode>();
-  for (const n of p.nodes) for (const c of n.children ?? []) parentOf.set(c, n);
-  const selfUs = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) selfUs.set(p.samples[i]!, (selfUs.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
-  const fn = new Map<string, number>();
-  const file = new Map<string, number>();
-  let total = 0;
-  for (const [id, us] of selfUs) {
-    const n = byId.get(id)!;
-    const caller = parentOf.get(id);
-    if (skip(n) || (caller && skip(caller))) continue;
-    total += us;
-    let key = frameName(n);
-    const fname = n.callFrame.functionName;
-    if (!n.callFrame.url && !['(garbage collector)', '(program)', '(idle)', '(root)'].includes(fname)) {
-      // a frame without a script (a V8 builtin or native) is named after its caller
-      key = `[native] ${fname || '(anonymous builtin)'} <- ${frameName(caller)}`;
-    } else if (n.callFrame.url.endsWith('.ts') && !n.callFrame.functionName) {
-      key = `${key} <- ${frameName(caller)}`;
-    }
-    fn.set(key, (fn.get(key) ?? 0) + us);
-    const f = fileOf(n);
-    file.set(f, (file.get(f) ?? 0) + us);
-  }
-  const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v / 1000] as [string, number]);
-  return { functions: top(fn), files: top(file), totalMs: total / 1000 };
-}
-
 async function cpuProfile(what: string, runs: number, fn: () => Promise<unknown>): Promise<string> {
-  const session = new Session();
-  session.connect();
-  let profile: CpuProfile;
-  let wall: number;
-  try {
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: 100 });
-    await session.post('Profiler.start');
-    const t0 = performance.now();
-    for (let i = 0; i < runs; i++) await fn();
-    wall = performance.now() - t0;
-    profile = (await session.post('Profiler.stop')).profile as unknown as CpuProfile;
-    await session.post('Profiler.disable');
-  } finally {
-    session.disconnect();
-  }
-  const s = summarizeProfile(profile, (n) => n.callFrame.url === 'node:inspector');
-  const idle = s.files.find(([k]) => k === '(idle)')?.[1] ?? 0;
-  const busy = s.totalMs - idle;
-  const pct = (ms: number) => `${((ms / busy) * 100).toFixed(1)}%`;
-  return [
-    `V8 CPU profile of ${runs} ${what}: ${f1(wall)} ms wall, ${f1(busy)} ms on this thread's CPU ` +
-      `(${f1(idle)} ms idle = waiting for Dovecot / the socket). Self time, % of busy:`,
-    table(
-      ['file (self time)', 'ms', '%'],
-      s.files
-        .filter(([k]) => k !== '(idle)')
-        .slice(0, 10)
-        .map(([k, ms]) => [k, f1(ms), pct(ms)]),
-    ),
-    '',
-    table(
-      ['function (self time)', 'ms', '%'],
-      s.functions
-        .filter(([k]) => k !== '(idle)')
-        .slice(0, 16)
-        .map(([k, ms]) => [k, f1(ms), pct(ms)]),
-    ),
-  ].join('\n');
+  const p = await profileCpu(runs, fn);
+  return (
+    `V8 CPU profile of ${runs} ${what}: ${f1(p.wall)} ms wall, ${f1(p.busy)} ms on this thread's CPU ` +
+    `(${f1(p.idle)} ms idle = waiting for Dovecot / the socket). Self time, % of busy:\n${p.tables}`
+  );
 }
 
 // ---------------------------------------------------------------- main
@@ -789,11 +585,7 @@ const DEFAULT_HEADER_FIELDS = [
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const watchdog = setTimeout(() => {
-    log(`watchdog: the bench ran longer than ${WATCHDOG_MS / 1000} s, giving up (backends are killed on exit)`);
-    process.exit(2);
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  watchdog(WATCHDOG_MS);
 
   // The backends' dir (61,000 maildir files, ~300 MB) on tmpfs: on a shared disk, removing it took 20-90 s,
   // and disk waits would blur the figures. BENCH_TMPDIR chooses another place.
@@ -807,23 +599,8 @@ async function main(): Promise<void> {
   try {
     const user = await backends.addUser('items');
     const errorLines: string[] = [];
-    const config = loadConfig({
-      env: {},
-      flags: {
-        listen: '127.0.0.1:0',
-        imap: backends.imapUrl,
-        smtp: backends.smtpUrl,
-        caldav: backends.davUrl,
-        carddav: backends.davUrl,
-        mailDomain: backends.domain,
-        logLevel: 'info',
-        sessionIdleSeconds: '600',
-      },
-    });
-    gateway = await startGateway(
-      config,
-      createLogger('info', (l) => (/ error /.test(l) ? errorLines.push(l) : undefined)),
-    );
+    const config = benchConfig(backends);
+    gateway = await startBenchGateway(config, (l) => void (/ error /.test(l) && errorLines.push(l)));
     let httpConnections = 0;
     gateway.server.on('connection', () => httpConnections++);
     const ews = new EwsClient(`${gateway.url}/EWS/Exchange.asmx`, user);
@@ -1645,10 +1422,4 @@ function* iterFolders(tree: FolderTree): Generator<EwsFolder> {
   yield* tree.descendants(tree.msgFolderRoot);
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-    process.exit(1);
-  },
-);
+runBench('bench/items.ts', main);

@@ -21,6 +21,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, startBackends, type Backends, type TestUser } from '../test/harness/backends.js';
+import { basicAuth as basic, envelope as soapEnvelope, log, percentile, runBench } from './common.js';
 
 const USERS = Number(process.env.BENCH_USERS ?? 1000);
 const STREAMS = Number(process.env.BENCH_STREAMS ?? 10);
@@ -30,8 +31,6 @@ const SETUP_CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const IDLE_CHECK = Number(process.env.BENCH_IDLE_CHECK ?? 1);
 const EVENTS_SECRET = 'bench-notify-events-secret-0123456789';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-
-const log = (m: string) => process.stderr.write(`# ${m}\n`);
 
 interface Stats {
   rss: number;
@@ -111,9 +110,7 @@ function tcpConnections(pid: number, port: number): number {
   return n;
 }
 
-const basic = (u: TestUser) => 'Basic ' + Buffer.from(`${u.email}:${u.password}`).toString('base64');
-const envelope = (body: string) =>
-  `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="http://schemas.microsoft.com/exchange/services/2006/types" xmlns:m="http://schemas.microsoft.com/exchange/services/2006/messages"><soap:Header><t:RequestServerVersion Version="Exchange2013"/></soap:Header><soap:Body>${body}</soap:Body></soap:Envelope>`;
+const envelope = (body: string) => soapEnvelope(body, 'Exchange2013');
 
 async function subscribe(g: Gateway, u: TestUser): Promise<string> {
   const res = await fetch(`${g.url}/EWS/Exchange.asmx`, {
@@ -226,11 +223,6 @@ async function pool<T>(items: T[], n: number, fn: (t: T, i: number) => Promise<v
   );
 }
 
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
-};
 const mib = (b: number) => (b / 1024 / 1024).toFixed(0);
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
 
@@ -266,7 +258,7 @@ async function runMode(b: Backends, mode: 'push' | 'watcher'): Promise<string[]>
       byUser.set(u, mine);
       if (performance.now() - lastReport > 15_000) {
         lastReport = performance.now();
-        log(`${mode}: ${streams.length} open; Subscribe p50 ${ms(pct(subMs, 50))} ms, GetStreamingEvents until headers p50 ${ms(pct(openMs, 50))} ms`);
+        log(`${mode}: ${streams.length} open; Subscribe p50 ${ms(percentile(subMs, 50))} ms, GetStreamingEvents until headers p50 ${ms(percentile(openMs, 50))} ms`);
       }
     });
     const setupMs = performance.now() - t0;
@@ -317,12 +309,12 @@ async function runMode(b: Backends, mode: 'push' | 'watcher'): Promise<string[]>
     const afterTcp = tcpConnections(g.child.pid!, b.imapPort);
 
     out.push(
-      `${mode === 'push' ? 'Dovecot push (Lua driver)' : 'IMAP watcher (IDLE + STATUS polling)'}: ${USERS} users × ${STREAMS} = ${streams.length} held GetStreamingEvents connections (set up in ${(setupMs / 1000).toFixed(1)} s, ${SETUP_CONCURRENCY} users at a time; Subscribe p50 ${ms(pct(subMs, 50))} / p99 ${ms(pct(subMs, 99))} ms, GetStreamingEvents until the headers p50 ${ms(pct(openMs, 50))} / p99 ${ms(pct(openMs, 99))} ms)`,
+      `${mode === 'push' ? 'Dovecot push (Lua driver)' : 'IMAP watcher (IDLE + STATUS polling)'}: ${USERS} users × ${STREAMS} = ${streams.length} held GetStreamingEvents connections (set up in ${(setupMs / 1000).toFixed(1)} s, ${SETUP_CONCURRENCY} users at a time; Subscribe p50 ${ms(percentile(subMs, 50))} / p99 ${ms(percentile(subMs, 99))} ms, GetStreamingEvents until the headers p50 ${ms(percentile(openMs, 50))} / p99 ${ms(percentile(openMs, 99))} ms)`,
       `  RSS                       ${mib(idle.rss)} MiB after a full GC (heap ${mib(idle.heapUsed)} used of ${mib(idle.heapTotal)} MiB); ${mib(reduced.rss)} MiB once V8 shrinks its heap (last-resort GC: heap ${mib(reduced.heapUsed)} of ${mib(reduced.heapTotal)} MiB); ${mib(base.rss)} MiB before the connections — ${((reduced.rss - base.rss) / streams.length / 1024).toFixed(1)} KiB per connection`,
       `  event-loop delay, idle    p50 ${ms(idle.eld.p50)} ms, p99 ${ms(idle.eld.p99)} ms, max ${ms(idle.eld.max)} ms (10 s)`,
       `  event-loop delay, events  p50 ${ms(busy.eld.p50)} ms, p99 ${ms(busy.eld.p99)} ms, max ${ms(busy.eld.max)} ms (during the deliveries)`,
       `  backend connections       ${idle.poolConnections} pooled + ${idle.hub.watcherConnections} watcher (gateway's count); ${backendTcp} TCP to Dovecot's IMAP port (/proc), ${afterTcp} after the events`,
-      `  notification latency      LMTP delivery → NewMailEvent, ${first.length}/${EVENTS} events: first stream p50 ${ms(pct(first, 50))} ms, p99 ${ms(pct(first, 99))} ms; all ${STREAMS} streams p50 ${ms(pct(allOf, 50))} ms, p99 ${ms(pct(allOf, 99))} ms`,
+      `  notification latency      LMTP delivery → NewMailEvent, ${first.length}/${EVENTS} events: first stream p50 ${ms(percentile(first, 50))} ms, p99 ${ms(percentile(first, 99))} ms; all ${STREAMS} streams p50 ${ms(percentile(allOf, 50))} ms, p99 ${ms(percentile(allOf, 99))} ms`,
       `  hub                       ${busy.hub.channels} channels, ${busy.hub.subscriptions} subscriptions, ${busy.hub.streams} streams, ${busy.hub.eventsIn} Dovecot events in`,
     );
     if (allOf.length < EVENTS) out.push(`  !! ${EVENTS - allOf.length} events did not reach every stream within 60 s`);
@@ -359,10 +351,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`bench/notify.ts: ${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-  },
-);
+runBench('bench/notify.ts', main);

@@ -10,28 +10,21 @@
 // Only 127.0.0.1 is ever contacted: the backends and the gateway listen there.
 // See bench/README.md for what each figure means.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { cpus } from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Session } from 'node:inspector/promises';
-import { ImapFlow } from 'imapflow';
-import { loadConfig } from '../src/config.js';
-import { startGateway, type Gateway } from '../src/server/http.js';
-import { createLogger } from '../src/server/log.js';
+import type { Gateway } from '../src/server/http.js';
 import { parseSoapRequest, renderEnvelope } from '../src/soap/envelope.js';
 import { x } from '../src/soap/xml.js';
 import { dispatch } from '../src/ews/dispatch.js';
-import { ok, respond, type RequestContext } from '../src/ews/operation.js';
+import { ok, respond, type Mailbox, type RequestContext } from '../src/ews/operation.js';
 import { FolderTree } from '../src/ews/folders/tree.js';
 import { renderFolder, type FolderShape } from '../src/ews/folders/render.js';
 import type { MailFolder } from '../src/ports/mail-store.js';
 import { ImapMailStore } from '../adapters/imap/imap-store.js';
 import { startBackends, type Backends, type TestUser } from '../test/harness/backends.js';
 import { seedUser } from '../test/harness/seed.js';
+import { benchConfig, envelope, f2, f3, log, poolLikeClient, profileCpu, runBench, startBenchGateway, table, timeEach as timeRuns, watchdog } from './common.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const SIZES = (process.env.BENCH_SIZES ?? '100,500,1000').split(',').map(Number);
@@ -39,8 +32,6 @@ const PROFILE_SIZE = Number(process.env.BENCH_PROFILE_SIZE ?? 500);
 const CHILDREN_PER_TOP = 9; // each top-level folder gets 9 children: N folders = N/10 tops × (1 + 9)
 const WATCHDOG_MS = 170_000;
 
-const M = 'http://schemas.microsoft.com/exchange/services/2006/messages';
-const T = 'http://schemas.microsoft.com/exchange/services/2006/types';
 const STATUS_QUERY = { messages: true, unseen: true, uidNext: true, uidValidity: true, highestModseq: true } as const;
 const GETFOLDER_IDS = ['msgfolderroot', 'inbox', 'deleteditems', 'drafts', 'outbox', 'sentitems', 'junkemail', 'archive'];
 /** The IMAP folders behind GETFOLDER_IDS (msgfolderroot and outbox are virtual: nothing to ask IMAP). */
@@ -48,51 +39,10 @@ const STATUS_FOLDERS = ['INBOX', 'Trash', 'Drafts', 'Sent', 'Junk', 'Archive'];
 
 // ---------------------------------------------------------------- helpers
 
-const log = (s: string) => process.stderr.write(`# ${s}\n`);
+/** Interleaved medians (bench/common.ts), RUNS after WARMUP unless said otherwise. */
+const timeEach = <K extends string>(fns: Record<K, () => unknown>, runs = RUNS, warmup = WARMUP) => timeRuns(fns, runs, warmup);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/**
- * Median ms of each of `fns`, measured interleaved: every round runs each once
- * (starting at a rotating position), so drift and other load on the machine hit
- * all of them alike and their ratios stay fair.
- */
-async function timeEach<K extends string>(fns: Record<K, () => unknown>, runs = RUNS, warmup = WARMUP): Promise<Record<K, number>> {
-  const keys = Object.keys(fns) as K[];
-  const samples = new Map<K, number[]>(keys.map((k) => [k, []]));
-  for (let round = 0; round < warmup + runs; round++) {
-    for (let j = 0; j < keys.length; j++) {
-      const k = keys[(round + j) % keys.length]!;
-      const t0 = performance.now();
-      await fns[k]();
-      if (round >= warmup) samples.get(k)!.push(performance.now() - t0);
-    }
-  }
-  return Object.fromEntries(keys.map((k) => [k, median(samples.get(k)!)])) as Record<K, number>;
-}
-
-const f2 = (n: number) => n.toFixed(2);
-const f3 = (n: number) => n.toFixed(3);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}x`;
-
-function table(head: string[], rows: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
-}
-
-function envelope(body: string): string {
-  return (
-    '<?xml version="1.0" encoding="utf-8"?>' +
-    `<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="${T}" xmlns:m="${M}">` +
-    `<soap:Header><t:RequestServerVersion Version="Exchange2013_SP1"/></soap:Header>` +
-    `<soap:Body>${body}</soap:Body></soap:Envelope>`
-  );
-}
 
 const FIND_FOLDER_DEEP = envelope(
   '<m:FindFolder Traversal="Deep"><m:FolderShape><t:BaseShape>Default</t:BaseShape></m:FolderShape>' +
@@ -209,108 +159,6 @@ class RawImap {
   }
 }
 
-/** The imapflow client exactly as the gateway's pool configures it (adapters/imap/pool.ts). */
-function poolLikeClient(b: Backends, user: TestUser): ImapFlow {
-  return new ImapFlow({
-    host: '127.0.0.1',
-    port: b.imapPort,
-    secure: false,
-    auth: { user: user.email, pass: user.password },
-    logger: false,
-    qresync: true,
-    disableAutoIdle: true,
-    clientInfo: { name: 'ewsgate-bench' },
-  });
-}
-
-// ---------------------------------------------------------------- CPU profile
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-const sourceLines = new Map<string, string[]>();
-
-/**
- * Line of `name`'s definition in a .ts file of ours: V8 reports positions in
- * tsx's output, so the source is searched for the definition instead.
- */
-function locate(file: string, name: string): number | undefined {
-  if (!name || name === '(anonymous)') return undefined;
-  let lines = sourceLines.get(file);
-  if (!lines) {
-    try {
-      lines = readFileSync(path.join(ROOT, file), 'utf8').split('\n');
-    } catch {
-      lines = [];
-    }
-    sourceLines.set(file, lines);
-  }
-  const n = name.split('.').pop()!.replace(/[$]/g, '\\$');
-  const re = new RegExp(
-    `(function\\s*\\*?\\s*${n}\\b|\\b(const|let|var)\\s+${n}\\s*=|^\\s*(export\\s+)?(static\\s+|async\\s+|private\\s+|readonly\\s+|get\\s+)*${n}\\s*[(<:=]|class\\s+${n}\\b)`,
-  );
-  const i = lines.findIndex((l) => re.test(l));
-  return i >= 0 ? i + 1 : undefined;
-}
-
-function frameName(n: ProfileNode | undefined): string {
-  if (!n) return '?';
-  const { functionName, url, lineNumber } = n.callFrame;
-  const name = functionName || '(anonymous)';
-  if (!url) return name; // (garbage collector), (program), natives
-  let where = url.replace(/^file:\/\//, '').replace(/\?.*$/, '');
-  if (where.startsWith(ROOT + '/')) where = where.slice(ROOT.length + 1);
-  where = where.replace(/^node_modules\//, '');
-  const line = where.endsWith('.ts') ? locate(where, functionName) : lineNumber + 1;
-  return `${where}${line ? `:${line}` : ''} ${name}`;
-}
-
-function fileOf(n: ProfileNode): string {
-  const url = n.callFrame.url;
-  if (!url) return n.callFrame.functionName || '(anonymous)';
-  let where = url.replace(/^file:\/\//, '').replace(/\?.*$/, '');
-  if (where.startsWith(ROOT + '/')) where = where.slice(ROOT.length + 1);
-  return where.replace(/^node_modules\//, '');
-}
-
-/** Self time per function and per file from a V8 CPU profile. */
-function summarizeProfile(p: CpuProfile, skip: (n: ProfileNode) => boolean): { functions: [string, number][]; files: [string, number][]; totalMs: number } {
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const parentOf = new Map<number, ProfileNode>();
-  for (const n of p.nodes) for (const c of n.children ?? []) parentOf.set(c, n);
-  const selfUs = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) selfUs.set(p.samples[i]!, (selfUs.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
-  const fn = new Map<string, number>();
-  const file = new Map<string, number>();
-  let total = 0;
-  for (const [id, us] of selfUs) {
-    const n = byId.get(id)!;
-    const caller = parentOf.get(id);
-    if (skip(n) || (caller && skip(caller))) continue; // the profiler's own work
-    total += us;
-    let key = frameName(n);
-    // A frame without a script (a V8 builtin or native) is named after its caller.
-    if (!n.callFrame.url && n.callFrame.functionName && !n.callFrame.functionName.startsWith('(')) {
-      key = `[native] ${key} <- ${frameName(caller)}`;
-    } else if (n.callFrame.url.endsWith('.ts') && !n.callFrame.functionName) {
-      key = `${key} <- ${frameName(caller)}`;
-    }
-    fn.set(key, (fn.get(key) ?? 0) + us);
-    const f = fileOf(n);
-    file.set(f, (file.get(f) ?? 0) + us);
-  }
-  const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v / 1000] as [string, number]);
-  return { functions: top(fn), files: top(file), totalMs: total / 1000 };
-}
-
 // ---------------------------------------------------------------- main
 
 interface SizeResult {
@@ -328,11 +176,7 @@ interface SizeResult {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const watchdog = setTimeout(() => {
-    log(`watchdog: the bench ran longer than ${WATCHDOG_MS / 1000} s, giving up (backends are killed on exit)`);
-    process.exit(2);
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  watchdog(WATCHDOG_MS);
 
   log('starting Dovecot + Radicale ...');
   const backends = await startBackends();
@@ -344,21 +188,9 @@ async function main(): Promise<void> {
     log(`backends up: imap ${backends.imapUrl}, dav ${backends.davUrl}, user ${user.email}`);
 
     const errorLines: string[] = [];
-    const config = loadConfig({
-      env: {},
-      flags: {
-        listen: '127.0.0.1:0',
-        imap: backends.imapUrl,
-        smtp: 'smtp://127.0.0.1:1', // never used by the folder operations
-        caldav: backends.davUrl,
-        carddav: backends.davUrl,
-        mailDomain: backends.domain,
-        logLevel: 'info',
-        sessionIdleSeconds: '600', // keep the gateway's IMAP session through the folder-creation pauses
-      },
-    });
-    // Production log level (info: one line per request is formatted), written nowhere.
-    gateway = await startGateway(config, createLogger('info', (l) => (/ error /.test(l) ? errorLines.push(l) : undefined)));
+    // smtp: never used by the folder operations
+    const config = benchConfig(backends, 'smtp://127.0.0.1:1');
+    gateway = await startBenchGateway(config, (l) => void (/ error /.test(l) && errorLines.push(l)));
     let httpConnections = 0;
     gateway.server.on('connection', () => httpConnections++);
     const ews = new EwsClient(`${gateway.url}/EWS/Exchange.asmx`, user);
@@ -490,7 +322,7 @@ async function profileFindFolder(b: Backends, user: TestUser, ews: EwsClient, r:
     const ctx: RequestContext = {
       user: { login: user.email, email: user.email, displayName: user.name },
       version: 'Exchange2013_SP1',
-      mailbox: { mail: store },
+      mailbox: { mail: store } as unknown as Mailbox, // FindFolder submits nothing
       stateSecret: Buffer.from('ewsgate-bench-state-secret'),
     };
     const shape: FolderShape = { base: 'Default', additional: [] };
@@ -563,55 +395,18 @@ async function profileFindFolder(b: Backends, user: TestUser, ews: EwsClient, r:
     );
 
     // V8 CPU profile over HTTP FindFolder requests (client, gateway and imapflow share this thread).
-    const session = new Session();
-    session.connect();
     const PROFILE_RUNS = 40;
-    let profile: CpuProfile;
-    let wall: number;
-    try {
-      await session.post('Profiler.enable');
-      await session.post('Profiler.setSamplingInterval', { interval: 100 });
-      await session.post('Profiler.start');
-      const t0 = performance.now();
-      for (let i = 0; i < PROFILE_RUNS; i++) await ews.post(FIND_FOLDER_DEEP);
-      wall = performance.now() - t0;
-      profile = (await session.post('Profiler.stop')).profile as unknown as CpuProfile;
-      await session.post('Profiler.disable');
-    } finally {
-      session.disconnect();
-    }
-    const s = summarizeProfile(profile, (n) => n.callFrame.url === 'node:inspector');
-    const idle = s.files.find(([k]) => k === '(idle)')?.[1] ?? 0;
-    const busy = s.totalMs - idle;
-    const pct = (ms: number) => `${((ms / busy) * 100).toFixed(1)}%`;
+    const prof = await profileCpu(PROFILE_RUNS, () => ews.post(FIND_FOLDER_DEEP), { fmt: f2, files: 12, functions: 18 });
     lines.push('');
     lines.push(
-      `5. V8 CPU profile of ${PROFILE_RUNS} HTTP FindFolder requests at ${r.created} folders: ${f2(wall)} ms wall, ` +
-        `${f2(busy)} ms on this thread's CPU (${f2(idle)} ms idle = waiting for Dovecot / the socket). Self time, % of busy:`,
+      `5. V8 CPU profile of ${PROFILE_RUNS} HTTP FindFolder requests at ${r.created} folders: ${f2(prof.wall)} ms wall, ` +
+        `${f2(prof.busy)} ms on this thread's CPU (${f2(prof.idle)} ms idle = waiting for Dovecot / the socket). Self time, % of busy:`,
     );
-    lines.push(
-      table(
-        ['file (self time)', 'ms', '%'],
-        s.files.filter(([k]) => k !== '(idle)').slice(0, 12).map(([k, ms]) => [k, f2(ms), pct(ms)]),
-      ),
-    );
-    lines.push('');
-    lines.push(
-      table(
-        ['function (self time)', 'ms', '%'],
-        s.functions.filter(([k]) => k !== '(idle)').slice(0, 18).map(([k, ms]) => [k, f2(ms), pct(ms)]),
-      ),
-    );
+    lines.push(prof.tables);
     return lines.join('\n');
   } finally {
     await client.logout().catch(() => client.close());
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : e);
-    process.exit(1);
-  },
-);
+runBench('bench/run.ts', main);

@@ -6,13 +6,13 @@
 // calendar. Deleting one occurrence of a series sends CANCEL for that RECURRENCE-ID.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestUser } from './harness/backends.js';
 import { davRequest, withImap } from './harness/clients.js';
 import { seedUser, type SeedResult } from './harness/seed.js';
 import { M, all, codes, ews, one, startTestGateway, text, type TestGateway } from './support/gateway.js';
+import { runReport, runScenario, stepReport, type Summary } from './clients/support/exchangelib.js';
 import { loadConfig } from '../src/config.js';
 import { createMailboxProvider } from '../src/server/mailboxes.js';
 import { loadTree } from '../src/ews/folders/request.js';
@@ -338,48 +338,32 @@ test('a tentative answer is Resp.Tent; deleting one occurrence sends CANCEL for 
   assert.match(copy!, /EXDATE[^\r\n]*:20270505T090000Z?/);
 });
 
-// Debian's python3-exchangelib lives in the system Python (the `python3` on PATH is a pyenv one).
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = nodePath.join(nodePath.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'meetings', 'exchangelib_meetings.py');
+const MEETINGS_SCRIPT = nodePath.join(nodePath.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'meetings', 'exchangelib_meetings.py');
 
 test('exchangelib 4.9 sees MeetingRequest, MeetingResponse and MeetingCancellation objects and can accept and cancel', async () => {
   const subject = `Exchangelib sync ${Date.now()}`;
-  const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT], {
-      env: {
-        PATH: '/usr/bin:/bin',
-        LANG: 'C.UTF-8',
-        PYTHONIOENCODING: 'utf-8',
-        PYTHONDONTWRITEBYTECODE: '1',
-        EWS_URL: tg.ewsUrl,
-        ORGANIZER: alice.email,
-        ORGANIZER_PASSWORD: alice.password,
-        ATTENDEE: bob.email,
-        ATTENDEE_PASSWORD: bob.password,
-        SUBJECT: subject,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-  const last = out.stdout.trim().split('\n').pop() ?? '';
-  let summary: { ok: boolean; facts?: Record<string, unknown>; error?: string; traceback?: string };
-  try {
-    summary = JSON.parse(last);
-  } catch {
-    assert.fail(`exchangelib printed no summary (exit ${out.code}): ${out.stdout.slice(-2000)} ${out.stderr.slice(-2000)}`);
-  }
-  assert.ok(summary.ok, `${summary.error}\n${summary.traceback}\n${out.stderr.slice(-3000)}`);
-  assert.equal(out.code, 0);
+  const py = await runScenario<Summary & { facts: Record<string, unknown> }>(
+    MEETINGS_SCRIPT,
+    {
+      EWS_URL: tg.ewsUrl,
+      ORGANIZER: alice.email,
+      ORGANIZER_PASSWORD: alice.password,
+      ATTENDEE: bob.email,
+      ATTENDEE_PASSWORD: bob.password,
+      SUBJECT: subject,
+    },
+    90_000,
+  );
+  const summary = py.summary;
+  assert.ok(summary, runReport(py));
+  assert.ok(
+    summary.ok,
+    summary.steps
+      .filter((s) => !s.ok)
+      .map(stepReport)
+      .join('\n') + `\n${py.stderr.slice(-3000)}`,
+  );
+  assert.equal(py.code, 0);
   assert.deepEqual(summary.facts, {
     request_type: 'MeetingRequest',
     request_class: 'IPM.Schedule.Meeting.Request',

@@ -5,7 +5,7 @@
 // that asks for Recurrence and the time zones, BindToOccurrence + Update (an exception),
 // occurrence Delete (an EXDATE), BindToRecurringMaster, Update of the series, Delete.
 // Every step is also checked straight in Radicale (the stored iCalendar).
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   Appointment,
@@ -21,113 +21,23 @@ import {
   DayOfTheWeekIndex,
   DeleteMode,
   ExchangeService,
-  ExchangeVersion,
   MessageBody,
   PropertySet,
   Recurrence,
   SendCancellationsMode,
   SendInvitationsMode,
   SendInvitationsOrCancellationsMode,
-  ServiceError,
-  ServiceResponseException,
   TimeZoneInfo,
-  Uri,
-  WebCredentials,
   WellKnownFolderName,
 } from 'ews-javascript-api';
 import type { TestUser } from '../harness/backends.js';
 import { seedUser } from '../harness/seed.js';
 import { davRequest } from '../harness/clients.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { ewsErrorOf, serviceFor, step } from './support/ews-javascript-api.js';
 
 // ews-javascript-api reads the host's zone through moment: pin it, the times below are UTC
 process.env.TZ = 'UTC';
-
-// ------------------------------------------------------------ SOAP capture
-
-interface Exchange {
-  who: string;
-  request: string;
-  status: number | string;
-  response: string;
-}
-const exchanges: Exchange[] = [];
-
-/** Wraps the service's XHR API so that every SOAP request and response is kept. */
-function captureXml(service: ExchangeService, who: string): void {
-  type XhrApi = ExchangeService['XHRApi'];
-  const inner: XhrApi = service.XHRApi;
-  const wrapped: XhrApi = {
-    apiName: 'capture',
-    async xhr(options, progress) {
-      try {
-        const res = await inner.xhr(options, progress);
-        exchanges.push({ who, request: String(options.data ?? ''), status: res.status, response: String(res.responseText ?? '') });
-        return res;
-      } catch (e) {
-        const r = e as { status?: number; responseText?: string; message?: string };
-        exchanges.push({ who, request: String(options.data ?? ''), status: r?.status ?? 'error', response: String(r?.responseText ?? r?.message ?? e) });
-        throw e;
-      }
-    },
-    xhrStream: (options, progress) => inner.xhrStream(options, progress),
-    disconnect: () => inner.disconnect(),
-  };
-  service.XHRApi = wrapped;
-}
-
-function soapBody(xml: string, max: number): string {
-  const i = xml.search(/<[A-Za-z0-9]+:Body[\s>]/);
-  const body = i >= 0 ? xml.slice(i) : xml;
-  return body.length > max ? `${body.slice(0, max)} ...[${body.length - max} more chars]` : body;
-}
-
-/** The step's last SOAP calls: the last one in full, earlier ones cut short. */
-function exchangesSince(mark: number, last = 3): string {
-  const xs = exchanges.slice(mark).slice(-last);
-  return xs
-    .map((x, i) => {
-      const max = i === xs.length - 1 ? 8000 : 700;
-      return `>>> request (${x.who})\n${soapBody(x.request, max)}\n<<< HTTP ${x.status}\n${soapBody(x.response, max)}`;
-    })
-    .join('\n');
-}
-
-function describeError(e: unknown): string {
-  if (e instanceof ServiceResponseException) return `ServiceResponseException ${ServiceError[e.ErrorCode]}: ${e.Message}`;
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  if (e && typeof e === 'object') {
-    const o = e as Record<string, unknown>;
-    return `${o.constructor?.name ?? 'object'}: ${String(o.message ?? '')} ${o.Name ? `(property ${String(o.Name)})` : ''}`.trim();
-  }
-  return String(e);
-}
-
-/** A test step; on failure the message gets the SOAP exchanges of this step appended. */
-function step(name: string, fn: () => Promise<void>): void {
-  test(name, async () => {
-    const mark = exchanges.length;
-    try {
-      await fn();
-    } catch (e) {
-      const xml = exchangesSince(mark);
-      const err = new assert.AssertionError({ message: `${describeError(e)}${xml ? `\n${xml}` : ''}` });
-      if (e instanceof Error && e.stack) err.stack = `${err.message}\n--- original stack ---\n${e.stack}`;
-      throw err;
-    }
-  });
-}
-
-/** The EWS error code an operation fails with (throws if it does not fail). */
-async function ewsErrorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ServiceResponseException) return ServiceError[e.ErrorCode] ?? String(e.ErrorCode);
-    throw e;
-  }
-  throw new Error('expected the call to fail, it succeeded');
-}
 
 // ------------------------------------------------------------ Radicale side
 
@@ -180,10 +90,7 @@ before(async () => {
   user = await tg.backends.addUser();
   const seeded = await seedUser(tg.backends, user, { mail: false, dav: true });
   calPath = new URL(seeded.dav!.calendarUrl, 'http://x/').pathname;
-  service = new ExchangeService(ExchangeVersion.Exchange2013);
-  service.Credentials = new WebCredentials(user.email, user.password);
-  service.Url = new Uri(tg.ewsUrl);
-  captureXml(service, 'user');
+  service = serviceFor(tg.ewsUrl, user);
 });
 
 after(async () => {
@@ -223,7 +130,11 @@ describe('ews-javascript-api 0.15 calendar', () => {
   });
 
   step('Appointment.Bind with Recurrence and time zones in the PropertySet: a single event', async () => {
-    const ps = new PropertySet(BasePropertySet.FirstClassProperties, [AppointmentSchema.Recurrence, AppointmentSchema.StartTimeZone, AppointmentSchema.EndTimeZone]);
+    const ps = new PropertySet(BasePropertySet.FirstClassProperties, [
+      AppointmentSchema.Recurrence,
+      AppointmentSchema.StartTimeZone,
+      AppointmentSchema.EndTimeZone,
+    ]);
     const a = await Appointment.Bind(service, state.single!.Id, ps);
     assert.equal(a.Subject, `${TAG} review`);
     assert.equal(a.AppointmentType, AppointmentType.Single);
@@ -301,11 +212,23 @@ describe('ews-javascript-api 0.15 calendar', () => {
       weekly.map((a) => iso(a.Start)),
       ['2027-02-02', '2027-02-04', '2027-02-09', '2027-02-11', '2027-02-16', '2027-02-18', '2027-02-23', '2027-02-25'].map((d) => `${d}T08:00:00Z`),
     );
-    assert.ok(weekly.every((a) => a.AppointmentType === AppointmentType.Occurrence), 'occurrences');
-    assert.ok(weekly.every((a) => a.IsRecurring), 'IsRecurring');
+    assert.ok(
+      weekly.every((a) => a.AppointmentType === AppointmentType.Occurrence),
+      'occurrences',
+    );
+    assert.ok(
+      weekly.every((a) => a.IsRecurring),
+      'IsRecurring',
+    );
     const monthly = got.filter((a) => a.Subject === `${TAG} monthly`);
-    assert.deepEqual(monthly.map((a) => iso(a.Start)), ['2027-02-26T15:00:00Z']);
-    assert.deepEqual(got.filter((a) => a.Subject.includes('review')).map((a) => a.AppointmentType), [AppointmentType.Single]);
+    assert.deepEqual(
+      monthly.map((a) => iso(a.Start)),
+      ['2027-02-26T15:00:00Z'],
+    );
+    assert.deepEqual(
+      got.filter((a) => a.Subject.includes('review')).map((a) => a.AppointmentType),
+      [AppointmentType.Single],
+    );
     // the monthly series over its whole span: last Fridays, DST respected (16:00 Berlin all along)
     const later = (await calendarView('2027-02-01T00:00:00Z', '2027-08-01T00:00:00Z')).filter((a) => a.Subject === `${TAG} monthly`);
     assert.deepEqual(
@@ -315,7 +238,12 @@ describe('ews-javascript-api 0.15 calendar', () => {
   });
 
   step('Appointment.Bind of the master: Recurrence (WeeklyPattern, days, count) and StartTimeZone', async () => {
-    const ps = new PropertySet(BasePropertySet.FirstClassProperties, [AppointmentSchema.Recurrence, AppointmentSchema.StartTimeZone, AppointmentSchema.FirstOccurrence, AppointmentSchema.LastOccurrence]);
+    const ps = new PropertySet(BasePropertySet.FirstClassProperties, [
+      AppointmentSchema.Recurrence,
+      AppointmentSchema.StartTimeZone,
+      AppointmentSchema.FirstOccurrence,
+      AppointmentSchema.LastOccurrence,
+    ]);
     const m = await Appointment.Bind(service, state.weekly!.Id, ps);
     assert.equal(m.AppointmentType, AppointmentType.RecurringMaster);
     const r = m.Recurrence as InstanceType<typeof Recurrence.WeeklyPattern>;
@@ -360,7 +288,10 @@ describe('ews-javascript-api 0.15 calendar', () => {
     const weekly = (await calendarView('2027-02-01T00:00:00Z', '2027-03-01T00:00:00Z')).filter((a) => a.Subject.startsWith(`${TAG} weekly`));
     assert.equal(weekly.length, 7, weekly.map((a) => `${a.Subject} ${iso(a.Start)}`).join(', '));
     const exc = weekly.filter((a) => a.AppointmentType === AppointmentType.Exception);
-    assert.deepEqual(exc.map((a) => [a.Subject, iso(a.Start)]), [[`${TAG} weekly (this once)`, '2027-02-09T12:00:00Z']]);
+    assert.deepEqual(
+      exc.map((a) => [a.Subject, iso(a.Start)]),
+      [[`${TAG} weekly (this once)`, '2027-02-09T12:00:00Z']],
+    );
     assert.ok(!weekly.some((a) => iso(a.Start).startsWith('2027-02-16')), 'the deleted occurrence is gone');
     const m = await Appointment.BindToRecurringMaster(service, exc[0]!.Id);
     assert.equal(m.AppointmentType, AppointmentType.RecurringMaster);
@@ -378,15 +309,22 @@ describe('ews-javascript-api 0.15 calendar', () => {
     await m.Update(ConflictResolutionMode.AlwaysOverwrite, SendInvitationsOrCancellationsMode.SendToNone);
     const weekly = (await calendarView('2027-02-01T00:00:00Z', '2027-03-01T00:00:00Z')).filter((a) => a.Subject.startsWith(`${TAG} weekly`));
     assert.equal(weekly.length, 7);
-    assert.ok(weekly.filter((a) => a.AppointmentType === AppointmentType.Occurrence).every((a) => a.Location === 'Standup corner'), weekly.map((a) => a.Location).join());
+    assert.ok(
+      weekly.filter((a) => a.AppointmentType === AppointmentType.Occurrence).every((a) => a.Location === 'Standup corner'),
+      weekly.map((a) => a.Location).join(),
+    );
     assert.equal(weekly.filter((a) => a.AppointmentType === AppointmentType.Exception).length, 1);
     const { master } = vevents(await davOne(`${TAG} weekly`));
     assert.equal(prop(master, 'LOCATION'), ':Standup corner');
   });
 
   step('Delete of the masters and the single event: Radicale holds nothing of this run, Bind is ErrorItemNotFound', async () => {
-    for (const a of [state.single!, state.weekly!, state.monthly!]) await (await Appointment.Bind(service, a.Id, new PropertySet(BasePropertySet.IdOnly))).Delete(DeleteMode.HardDelete, SendCancellationsMode.SendToNone);
-    assert.deepEqual((await davObjects()).filter((o) => o.includes(TAG)), []);
+    for (const a of [state.single!, state.weekly!, state.monthly!])
+      await (await Appointment.Bind(service, a.Id, new PropertySet(BasePropertySet.IdOnly))).Delete(DeleteMode.HardDelete, SendCancellationsMode.SendToNone);
+    assert.deepEqual(
+      (await davObjects()).filter((o) => o.includes(TAG)),
+      [],
+    );
     assert.equal(await ewsErrorOf(Appointment.Bind(service, state.weekly!.Id)), 'ErrorItemNotFound');
     assert.deepEqual(await calendarView('2027-02-01T00:00:00Z', '2027-08-01T00:00:00Z'), []);
   });

@@ -2,7 +2,7 @@
 // over CardDAV: new Contact(service).Save, Contact.Bind, Update, ResolveName (with
 // contact details), a contact picture written over CardDAV, Delete. Every change is
 // also checked straight in Radicale.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BasePropertySet,
@@ -12,7 +12,6 @@ import {
   EmailAddress,
   EmailAddressKey,
   ExchangeService,
-  ExchangeVersion,
   FolderId,
   MailboxType,
   PhoneNumberKey,
@@ -20,8 +19,6 @@ import {
   ResolveNameSearchLocation,
   ServiceError,
   ServiceResponseException,
-  Uri,
-  WebCredentials,
   WellKnownFolderName,
   type ItemId,
 } from 'ews-javascript-api';
@@ -29,65 +26,7 @@ import type { TestUser } from '../harness/backends.js';
 import { davRequest } from '../harness/clients.js';
 import { seedUser, type SeedResult } from '../harness/seed.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-
-interface Exchange {
-  request: string;
-  status: number | string;
-  response: string;
-}
-const exchanges: Exchange[] = [];
-
-function captureXml(service: ExchangeService): void {
-  type XhrApi = ExchangeService['XHRApi'];
-  const inner: XhrApi = service.XHRApi;
-  service.XHRApi = {
-    apiName: 'capture',
-    async xhr(options, progress) {
-      try {
-        const res = await inner.xhr(options, progress);
-        exchanges.push({ request: String(options.data ?? ''), status: res.status, response: String(res.responseText ?? '') });
-        return res;
-      } catch (e) {
-        const r = e as { status?: number; responseText?: string; message?: string };
-        exchanges.push({ request: String(options.data ?? ''), status: r?.status ?? 'error', response: String(r?.responseText ?? r?.message ?? e) });
-        throw e;
-      }
-    },
-    xhrStream: (options, progress) => inner.xhrStream(options, progress),
-    disconnect: () => inner.disconnect(),
-  };
-}
-
-const soapBody = (xml: string) => {
-  const i = xml.search(/<[A-Za-z0-9]+:Body[\s>]/);
-  return i >= 0 ? xml.slice(i) : xml;
-};
-
-function describeError(e: unknown): string {
-  if (e instanceof ServiceResponseException) return `ServiceResponseException ${ServiceError[e.ErrorCode]}: ${e.Message}`;
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  if (e && typeof e === 'object') return `${(e as object).constructor?.name ?? 'object'}: ${String((e as { message?: unknown }).message ?? '')}`;
-  return String(e);
-}
-
-/** A test step; on failure the message carries the SOAP exchanges of the step. */
-function step(name: string, fn: () => Promise<void>): void {
-  test(name, async () => {
-    const mark = exchanges.length;
-    try {
-      await fn();
-    } catch (e) {
-      const xml = exchanges
-        .slice(mark)
-        .slice(-3)
-        .map((x) => `>>> request\n${soapBody(x.request)}\n<<< HTTP ${x.status}\n${soapBody(x.response)}`)
-        .join('\n');
-      const err = new assert.AssertionError({ message: `${describeError(e)}${xml ? `\n${xml}` : ''}` });
-      if (e instanceof Error && e.stack) err.stack = `${err.message}\n--- original stack ---\n${e.stack}`;
-      throw err;
-    }
-  });
-}
+import { serviceFor, step } from './support/ews-javascript-api.js';
 
 let tg: TestGateway;
 let user: TestUser;
@@ -120,10 +59,7 @@ before(async () => {
   tg = await startTestGateway();
   user = await tg.backends.addUser();
   seeded = await seedUser(tg.backends, user, { mail: false, dav: true });
-  service = new ExchangeService(ExchangeVersion.Exchange2013);
-  service.Credentials = new WebCredentials(user.email, user.password);
-  service.Url = new Uri(tg.ewsUrl);
-  captureXml(service);
+  service = serviceFor(tg.ewsUrl, user);
 });
 
 after(async () => {
@@ -192,7 +128,10 @@ describe('ews-javascript-api contacts', () => {
     const [href, card] = [...(await davCards()).entries()].find(([, c]) => c.includes(SURNAME))!;
     const photo = Buffer.from('ffd8ffe000104a46494600010100000100010000ffd9', 'hex');
     const withPhoto = card.replace(/END:VCARD/, `PHOTO;ENCODING=b;TYPE=JPEG:${photo.toString('base64')}\r\nEND:VCARD`);
-    const put = await davRequest(tg.backends, user, 'PUT', new URL(href, 'http://x/').pathname, { body: withPhoto, headers: { 'Content-Type': 'text/vcard; charset=utf-8' } });
+    const put = await davRequest(tg.backends, user, 'PUT', new URL(href, 'http://x/').pathname, {
+      body: withPhoto,
+      headers: { 'Content-Type': 'text/vcard; charset=utf-8' },
+    });
     assert.ok(put.status === 201 || put.status === 204, `PUT ${put.status}`);
     const c = await Contact.Bind(service, contactId, new PropertySet(BasePropertySet.FirstClassProperties));
     assert.equal(c.HasPicture, true);

@@ -8,7 +8,7 @@
 //
 // Steps run in order in one suite, but each makes its own items, so one failure does not
 // hide the others; each failure message carries the SOAP requests and responses of its step.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   BasePropertySet,
@@ -21,7 +21,6 @@ import {
   EmailMessage,
   EmailMessageSchema,
   ExchangeService,
-  ExchangeVersion,
   FileAttachment,
   Flag,
   FolderId,
@@ -37,10 +36,7 @@ import {
   PropertySet,
   SearchFilter,
   ServiceError,
-  ServiceResponseException,
   SortDirection,
-  Uri,
-  WebCredentials,
   WellKnownFolderName,
   type Item,
 } from 'ews-javascript-api';
@@ -49,92 +45,7 @@ import type { TestUser } from '../harness/backends.js';
 import { seedUser } from '../harness/seed.js';
 import { withImap } from '../harness/clients.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-
-// ------------------------------------------------------------ SOAP capture
-
-interface Exchange {
-  who: string;
-  request: string;
-  status: number | string;
-  response: string;
-}
-const exchanges: Exchange[] = [];
-
-/** Wraps the service's XHR API so that every SOAP request and response is kept. */
-function captureXml(service: ExchangeService, who: string): void {
-  type XhrApi = ExchangeService['XHRApi'];
-  const inner: XhrApi = service.XHRApi;
-  const wrapped: XhrApi = {
-    apiName: 'capture',
-    async xhr(options, progress) {
-      try {
-        const res = await inner.xhr(options, progress);
-        exchanges.push({ who, request: String(options.data ?? ''), status: res.status, response: String(res.responseText ?? '') });
-        return res;
-      } catch (e) {
-        const r = e as { status?: number; responseText?: string; message?: string };
-        exchanges.push({ who, request: String(options.data ?? ''), status: r?.status ?? 'error', response: String(r?.responseText ?? r?.message ?? e) });
-        throw e;
-      }
-    },
-    xhrStream: (options, progress) => inner.xhrStream(options, progress),
-    disconnect: () => inner.disconnect(),
-  };
-  service.XHRApi = wrapped;
-}
-
-function soapBody(xml: string, max: number): string {
-  const i = xml.search(/<[A-Za-z0-9]+:Body[\s>]/);
-  const body = i >= 0 ? xml.slice(i) : xml;
-  return body.length > max ? `${body.slice(0, max)} ...[${body.length - max} more chars]` : body;
-}
-
-/** The step's last SOAP calls: the last one in full, earlier ones cut short. */
-function exchangesSince(mark: number, last = 3): string {
-  const xs = exchanges.slice(mark).slice(-last);
-  return xs
-    .map((x, i) => {
-      const max = i === xs.length - 1 ? 8000 : 700;
-      return `>>> request (${x.who})\n${soapBody(x.request, max)}\n<<< HTTP ${x.status}\n${soapBody(x.response, max)}`;
-    })
-    .join('\n');
-}
-
-function describeError(e: unknown): string {
-  if (e instanceof ServiceResponseException) return `ServiceResponseException ${ServiceError[e.ErrorCode]}: ${e.Message}`;
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  if (e && typeof e === 'object') {
-    const o = e as Record<string, unknown>;
-    return `${o.constructor?.name ?? 'object'}: ${String(o.message ?? '')} ${o.Name ? `(property ${String(o.Name)})` : ''}`.trim();
-  }
-  return String(e);
-}
-
-/** A test step; on failure the message gets the SOAP exchanges of this step appended. */
-function step(name: string, fn: () => Promise<void>): void {
-  test(name, async () => {
-    const mark = exchanges.length;
-    try {
-      await fn();
-    } catch (e) {
-      const xml = exchangesSince(mark);
-      const err = new assert.AssertionError({ message: `${describeError(e)}${xml ? `\n${xml}` : ''}` });
-      if (e instanceof Error && e.stack) err.stack = `${err.message}\n--- original stack ---\n${e.stack}`;
-      throw err;
-    }
-  });
-}
-
-/** The EWS error code an operation fails with (throws if it does not fail). */
-async function ewsErrorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ServiceResponseException) return ServiceError[e.ErrorCode] ?? String(e.ErrorCode);
-    throw e;
-  }
-  throw new Error('expected the call to fail, it succeeded');
-}
+import { ewsErrorOf, exchanges, serviceFor, soapBody, step } from './support/ews-javascript-api.js';
 
 // ------------------------------------------------------------ IMAP side
 
@@ -245,20 +156,12 @@ const TAG = `ejsi${Date.now().toString(36)}`;
 const BINARY = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from('\r\n\0tail')]);
 const OUTSIDE = 'someone@elsewhere.example.org'; // the harness's Postfix accepts and drops other domains
 
-function serviceFor(who: TestUser): ExchangeService {
-  const s = new ExchangeService(ExchangeVersion.Exchange2013);
-  s.Credentials = new WebCredentials(who.email, who.password);
-  s.Url = new Uri(tg.ewsUrl);
-  captureXml(s, who === user ? 'user' : 'peer');
-  return s;
-}
-
 before(async () => {
   tg = await startTestGateway();
   [user, peer] = await Promise.all([tg.backends.addUser(), tg.backends.addUser()]);
   await seedUser(tg.backends, user, { mail: true, dav: false });
-  service = serviceFor(user);
-  peerService = serviceFor(peer);
+  service = serviceFor(tg.ewsUrl, user);
+  peerService = serviceFor(tg.ewsUrl, peer, 'peer');
 });
 
 after(async () => {
@@ -414,7 +317,7 @@ describe('ews-javascript-api 0.15 mail items', () => {
     assert.equal(p.Body.BodyType, BodyType.Text);
     assert.match(p.Body.Text, /welcome to the ewsgate pilot/i);
     assert.deepEqual(
-      p.ToRecipients.Items.map((x) => x.Address),
+      p.ToRecipients.GetEnumerator().map((x) => x.Address),
       ['pilot-users@example.test'],
     );
   });
@@ -460,11 +363,11 @@ describe('ews-javascript-api 0.15 mail items', () => {
     assert.equal(b.Importance, Importance.High);
     assert.match(b.Body.Text, /<b>Welt<\/b>/);
     assert.deepEqual(
-      b.ToRecipients.Items.map((x) => [x.Name, x.Address]),
+      b.ToRecipients.GetEnumerator().map((x) => [x.Name, x.Address]),
       [['Zoë Peer', peer.email]],
     );
     assert.deepEqual(
-      b.CcRecipients.Items.map((x) => x.Address),
+      b.CcRecipients.GetEnumerator().map((x) => x.Address),
       [OUTSIDE],
     );
     const { msg, parsed } = await imapOne(user, 'Drafts', `${TAG} draft`);
@@ -515,7 +418,7 @@ describe('ews-javascript-api 0.15 mail items', () => {
       new PropertySet(BasePropertySet.FirstClassProperties, [ItemSchema.Attachments, ItemSchema.HasAttachments]),
     );
     assert.equal(b.HasAttachments, true);
-    const atts = b.Attachments.Items as FileAttachment[];
+    const atts = b.Attachments.GetEnumerator() as FileAttachment[];
     assert.deepEqual(atts.map((a) => a.Name).sort(), ['Prüfbericht.txt', 'blob.bin']);
     for (const a of atts) await a.Load();
     assert.ok(bytesOf(atts.find((a) => a.Name === 'blob.bin')!).equals(BINARY), 'blob.bin differs');
@@ -536,7 +439,7 @@ describe('ews-javascript-api 0.15 mail items', () => {
     await m.Update(ConflictResolutionMode.AlwaysOverwrite); // CreateAttachment with the draft's id
     const b = await EmailMessage.Bind(service, new ItemId(id), new PropertySet(BasePropertySet.FirstClassProperties, [ItemSchema.Attachments]));
     assert.deepEqual(
-      b.Attachments.Items.map((a) => a.Name),
+      b.Attachments.GetEnumerator().map((a) => a.Name),
       ['later.bin'],
     );
   });
@@ -545,7 +448,7 @@ describe('ews-javascript-api 0.15 mail items', () => {
     const found = await findBySubject(service, WellKnownFolderName.Drafts, `${TAG} attach later`);
     assert.equal(found.length, 1, `${found.length} drafts (adding an attachment must not leave two)`);
     const b = await EmailMessage.Bind(service, found[0]!.Id, new PropertySet(BasePropertySet.FirstClassProperties, [ItemSchema.Attachments]));
-    const att = b.Attachments.Items[0] as FileAttachment;
+    const att = b.Attachments.GetEnumerator()[0] as FileAttachment;
     assert.equal(att?.Name, 'later.bin');
     await att.Load();
     assert.ok(bytesOf(att).equals(BINARY), 'content differs');

@@ -11,20 +11,18 @@ import {
   EmailMessage,
   EventType,
   ExchangeService,
-  ExchangeVersion,
   FolderId,
   ItemEvent,
   NotificationEventArgs,
   StreamingSubscriptionConnection,
   SubscriptionErrorEventArgs,
-  Uri,
-  WebCredentials,
   WellKnownFolderName,
   type StreamingSubscription,
 } from 'ews-javascript-api';
 import type { TestUser } from '../harness/backends.js';
 import { withImap } from '../harness/clients.js';
 import { addPushUser, startNotifyGateway, waitUntil, type NotifyGateway } from '../notify-support.js';
+import { serviceFor } from './support/ews-javascript-api.js';
 
 async function sendThroughPostfix(g: NotifyGateway, to: string, subject: string): Promise<void> {
   const t = nodemailer.createTransport({ url: g.backends.smtpUrl, ignoreTLS: true } as never);
@@ -45,9 +43,7 @@ for (const mode of ['dovecot push', 'imap watcher'] as const) {
       g = await startNotifyGateway({ push: mode === 'dovecot push', notify: { minuteMs: 60_000, heartbeatMs: 2000, pollMs: 1000 } });
       user = await addPushUser(g.backends, mode === 'dovecot push' ? g.eventsUrl : undefined);
       await withImap(g.backends, user, async (c) => void (await c.list()));
-      service = new ExchangeService(ExchangeVersion.Exchange2013);
-      service.Credentials = new WebCredentials(user.email, user.password);
-      service.Url = new Uri(g.ewsUrl);
+      service = serviceFor(g.ewsUrl, user);
     });
 
     after(async () => {
@@ -55,7 +51,11 @@ for (const mode of ['dovecot push', 'imap watcher'] as const) {
     });
 
     test('StreamingSubscriptionConnection receives NewMail for a message delivered through Postfix', async () => {
-      const sub: StreamingSubscription = await service.SubscribeToStreamingNotifications([new FolderId(WellKnownFolderName.Inbox)], EventType.NewMail, EventType.Created);
+      const sub: StreamingSubscription = await service.SubscribeToStreamingNotifications(
+        [new FolderId(WellKnownFolderName.Inbox)],
+        EventType.NewMail,
+        EventType.Created,
+      );
       const conn = new StreamingSubscriptionConnection(service, 1);
       conn.AddSubscription(sub);
       const events: ItemEvent[] = [];
@@ -85,10 +85,14 @@ for (const mode of ['dovecot push', 'imap watcher'] as const) {
     test('a pull subscription: GetEvents returns the NewMail event', async () => {
       const pull = await service.SubscribeToPullNotifications([new FolderId(WellKnownFolderName.Inbox)], 10, null as unknown as string, EventType.NewMail);
       await sendThroughPostfix(g, user.email, `pulled ${Date.now()}`);
-      const found = await waitUntil(async () => {
-        const r = await pull.GetEvents();
-        return r.ItemEvents.find((e) => e.EventType === EventType.NewMail);
-      }, 20_000, 300);
+      const found = await waitUntil(
+        async () => {
+          const r = await pull.GetEvents();
+          return r.ItemEvents.find((e) => e.EventType === EventType.NewMail);
+        },
+        20_000,
+        300,
+      );
       assert.ok(found.ItemId.UniqueId);
       await pull.Unsubscribe();
     });
@@ -99,7 +103,9 @@ for (const mode of ['dovecot push', 'imap watcher'] as const) {
       const conn = new StreamingSubscriptionConnection(service, 1);
       conn.AddSubscription(sub);
       const errors: string[] = [];
-      conn.OnSubscriptionError.push((_s: unknown, args: SubscriptionErrorEventArgs) => errors.push(`${args.Subscription?.Id === sub.Id}:${String(args.Exception?.Message ?? '')}`));
+      conn.OnSubscriptionError.push((_s: unknown, args: SubscriptionErrorEventArgs) =>
+        errors.push(`${args.Subscription?.Id === sub.Id}:${String(args.Exception?.Message ?? '')}`),
+      );
       void conn.Open();
       await waitUntil(() => (errors.length ? true : undefined), 10_000);
       assert.ok(errors[0].startsWith('true:'), errors.join('; '));

@@ -5,108 +5,15 @@
 // The steps build on each other (one folder travels through create → rename → move →
 // copy → empty → delete), so they run in order in one suite; each failure message carries
 // the SOAP request and response that went wrong.
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { DOMParser } from '@xmldom/xmldom';
-import {
-  DeleteMode,
-  ExchangeService,
-  ExchangeVersion,
-  Folder,
-  FolderId,
-  FolderTraversal,
-  FolderView,
-  ServiceError,
-  ServiceResponseException,
-  Uri,
-  WebCredentials,
-  WellKnownFolderName,
-} from 'ews-javascript-api';
+import { DeleteMode, ExchangeService, Folder, FolderId, FolderTraversal, FolderView, WellKnownFolderName } from 'ews-javascript-api';
 import type { TestUser } from '../harness/backends.js';
 import { fixtureFiles, readFixtureCrlf, seedUser } from '../harness/seed.js';
 import { withImap } from '../harness/clients.js';
 import { T, startTestGateway, type TestGateway } from '../support/gateway.js';
-
-// ------------------------------------------------------------ SOAP capture
-
-interface Exchange {
-  request: string;
-  status: number | string;
-  response: string;
-}
-const exchanges: Exchange[] = [];
-
-/** Wraps the service's XHR API so that every SOAP request and response is kept. */
-function captureXml(service: ExchangeService): void {
-  type XhrApi = ExchangeService['XHRApi'];
-  const inner: XhrApi = service.XHRApi;
-  const wrapped: XhrApi = {
-    apiName: 'capture',
-    async xhr(options, progress) {
-      try {
-        const res = await inner.xhr(options, progress);
-        exchanges.push({ request: String(options.data ?? ''), status: res.status, response: String(res.responseText ?? '') });
-        return res;
-      } catch (e) {
-        const r = e as { status?: number; responseText?: string; message?: string };
-        exchanges.push({ request: String(options.data ?? ''), status: r?.status ?? 'error', response: String(r?.responseText ?? r?.message ?? e) });
-        throw e;
-      }
-    },
-    xhrStream: (options, progress) => inner.xhrStream(options, progress),
-    disconnect: () => inner.disconnect(),
-  };
-  service.XHRApi = wrapped;
-}
-
-function soapBody(xml: string): string {
-  const i = xml.search(/<[A-Za-z0-9]+:Body[\s>]/);
-  return i >= 0 ? xml.slice(i) : xml;
-}
-
-function exchangesSince(mark: number, last = 3): string {
-  return exchanges
-    .slice(mark)
-    .slice(-last)
-    .map((x) => `>>> request\n${soapBody(x.request)}\n<<< HTTP ${x.status}\n${soapBody(x.response)}`)
-    .join('\n');
-}
-
-function describeError(e: unknown): string {
-  if (e instanceof ServiceResponseException) return `ServiceResponseException ${ServiceError[e.ErrorCode]}: ${e.Message}`;
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  if (e && typeof e === 'object') {
-    const o = e as Record<string, unknown>;
-    return `${o.constructor?.name ?? 'object'}: ${String(o.message ?? '')} ${o.Name ? `(property ${String(o.Name)})` : ''}`.trim();
-  }
-  return String(e);
-}
-
-/** A test step; on failure the message gets the SOAP exchanges of this step appended. */
-function step(name: string, fn: () => Promise<void>): void {
-  test(name, async () => {
-    const mark = exchanges.length;
-    try {
-      await fn();
-    } catch (e) {
-      const xml = exchangesSince(mark);
-      const err = new assert.AssertionError({ message: `${describeError(e)}${xml ? `\n${xml}` : ''}` });
-      if (e instanceof Error && e.stack) err.stack = `${err.message}\n--- original stack ---\n${e.stack}`;
-      throw err;
-    }
-  });
-}
-
-/** The EWS error code an operation fails with (throws if it does not fail). */
-async function ewsErrorOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ServiceResponseException) return ServiceError[e.ErrorCode] ?? String(e.ErrorCode);
-    throw e;
-  }
-  throw new Error('expected the call to fail, it succeeded');
-}
+import { ewsErrorOf, exchanges, serviceFor, step } from './support/ews-javascript-api.js';
 
 /** FolderIds (not ParentFolderIds) of a FindFolder response, in document order. */
 function folderIdsOnWire(xml: string): string[] {
@@ -152,10 +59,7 @@ before(async () => {
   user = await tg.backends.addUser();
   await seedUser(tg.backends, user, { mail: true, dav: false });
   delim = (await imapList()).delimiter;
-  service = new ExchangeService(ExchangeVersion.Exchange2013);
-  service.Credentials = new WebCredentials(user.email, user.password);
-  service.Url = new Uri(tg.ewsUrl);
-  captureXml(service);
+  service = serviceFor(tg.ewsUrl, user);
 });
 
 after(async () => {
@@ -337,7 +241,11 @@ describe('ews-javascript-api 0.15 folders', () => {
     await copy.Delete(DeleteMode.HardDelete);
     await created.Delete(DeleteMode.HardDelete);
     const imap = await imapList();
-    assert.deepEqual(imap.paths.filter((p) => p.includes(TAG)), [], 'left in IMAP');
+    assert.deepEqual(
+      imap.paths.filter((p) => p.includes(TAG)),
+      [],
+      'left in IMAP',
+    );
     for (const id of [createdId, copyId.UniqueId]) {
       const code = await ewsErrorOf(Folder.Bind(service, new FolderId(id)));
       assert.ok(['ErrorFolderNotFound', 'ErrorItemNotFound'].includes(code), `Bind of a deleted folder: ${code}`);

@@ -9,50 +9,11 @@
 // step's test message carries its Python traceback and the SOAP request/response of the call.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestUser } from '../harness/backends.js';
 import { seedUser } from '../harness/seed.js';
 import { withImap } from '../harness/clients.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-
-// Debian's python3-exchangelib lives in the system Python; the `python3` on PATH is a pyenv one.
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'exchangelib_items.py');
-const RUN_TIMEOUT_MS = 60_000;
-
-interface XmlExchange {
-  request: string | null;
-  response: string | null;
-}
-interface Step {
-  name: string;
-  ok: boolean;
-  skipped?: boolean;
-  detail?: unknown;
-  error?: string;
-  traceback?: string;
-  xml?: XmlExchange[];
-  ms?: number;
-}
-interface Summary {
-  ok: boolean;
-  steps: Step[];
-  tag: string;
-}
-interface PyRun {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-  summary?: Summary;
-  parseError?: string;
-  xmlDump: XmlExchange[];
-}
+import { clientScript, ewsEnv, runReport, runScenario, stepOf, stepTests, type PyRun, type Summary } from './support/exchangelib.js';
 
 /** The steps exchangelib_items.py runs, in order. */
 const STEPS = [
@@ -89,98 +50,7 @@ const STEPS = [
 let tg: TestGateway;
 let user: TestUser;
 let peer: TestUser;
-let py: PyRun;
-let tmpDir: string;
-
-function runPython(env: Record<string, string>, xmlDumpFile: string): Promise<PyRun> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT], {
-      env: {
-        PATH: '/usr/bin:/bin',
-        LANG: 'C.UTF-8',
-        PYTHONIOENCODING: 'utf-8',
-        PYTHONDONTWRITEBYTECODE: '1',
-        EXCHANGELIB_XML_DUMP: xmlDumpFile,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run ${PYTHON}: ${e.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      let xmlDump: XmlExchange[] = [];
-      try {
-        xmlDump = JSON.parse(fs.readFileSync(xmlDumpFile, 'utf8')) as XmlExchange[];
-      } catch {
-        // no dump (killed before the end)
-      }
-      const run: PyRun = { code, signal, stdout, stderr, ms: Math.round(performance.now() - t0), xmlDump };
-      const last = stdout.trimEnd().split('\n').pop() ?? '';
-      try {
-        run.summary = JSON.parse(last) as Summary;
-      } catch (e) {
-        run.parseError = `last stdout line is not JSON (${(e as Error).message}): ${last.slice(0, 300)}`;
-      }
-      resolve(run);
-    });
-  });
-}
-
-function tail(s: string, n = 4000): string {
-  return s.length > n ? `...${s.slice(-n)}` : s;
-}
-
-function soapBody(xml: string | null, max: number): string {
-  if (!xml) return String(xml);
-  const i = xml.search(/<[A-Za-z0-9]+:Body[\s>]/);
-  const body = i >= 0 ? xml.slice(i) : xml;
-  return body.length > max ? `${body.slice(0, max)} ...[${body.length - max} more chars]` : body;
-}
-
-/** SOAP calls as text: the last one (the one that failed, as a rule) in full, earlier ones cut short. */
-function exchangesText(xs: XmlExchange[]): string {
-  return xs
-    .map((x, i) => {
-      const max = i === xs.length - 1 ? 8000 : 700;
-      return `>>> request\n${soapBody(x.request, max)}\n<<< response\n${soapBody(x.response, max)}`;
-    })
-    .join('\n');
-}
-
-/** What went wrong in the Python run as a whole (traceback and, without a summary, the last SOAP calls). */
-function runReport(): string {
-  const failed = py.summary?.steps.filter((x) => !x.ok).map((x) => x.name) ?? [];
-  return (
-    `exchangelib_items.py exited with ${py.code ?? py.signal} after ${py.ms} ms` +
-    (py.summary ? `; failed steps: ${failed.join(' | ') || 'none'}` : '') +
-    (py.parseError ? `\n${py.parseError}` : '') +
-    `\n[stderr]\n${tail(py.stderr) || '(empty)'}` +
-    (py.summary ? '' : `\n[stdout]\n${tail(py.stdout, 3000) || '(empty)'}\n[last SOAP calls]\n${exchangesText(py.xmlDump.slice(-2)) || '(none)'}`)
-  );
-}
-
-function stepReport(s: Step): string {
-  const parts = [`step "${s.name}": ${s.error ?? 'failed'}`];
-  if (s.xml?.length) parts.push(exchangesText(s.xml));
-  if (s.traceback) parts.push(s.traceback);
-  return parts.join('\n');
-}
-
-function stepOf(name: string): Step {
-  assert.ok(py.summary, runReport());
-  const s = py.summary.steps.find((x) => x.name === name);
-  assert.ok(s, `step "${name}" missing from the summary (steps: ${py.summary.steps.map((x) => x.name).join(' | ')})\n${runReport()}`);
-  return s;
-}
+let py: PyRun<Summary & { tag: string }>;
 
 /** Decoded subjects of the messages in a mailbox whose Subject contains `text`. */
 async function subjectsIn(who: TestUser, mailbox: string, text: string): Promise<string[]> {
@@ -198,49 +68,37 @@ before(async () => {
   tg = await startTestGateway();
   [user, peer] = await Promise.all([tg.backends.addUser(), tg.backends.addUser()]);
   await seedUser(tg.backends, user, { mail: true, dav: false });
-  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exl-items-'));
-  py = await runPython(
-    {
-      EWS_URL: tg.ewsUrl,
-      EWS_USER: user.email,
-      EWS_PASSWORD: user.password,
-      PEER_USER: peer.email,
-      PEER_PASSWORD: peer.password,
-      IMAP_HOST: '127.0.0.1',
-      IMAP_PORT: String(tg.backends.imapPort),
-    },
-    path.join(tmpDir, 'xml.json'),
-  );
+  py = await runScenario(clientScript('exchangelib_items.py'), {
+    ...ewsEnv(tg.ewsUrl, user),
+    PEER_USER: peer.email,
+    PEER_PASSWORD: peer.password,
+    IMAP_HOST: '127.0.0.1',
+    IMAP_PORT: String(tg.backends.imapPort),
+  });
 });
 
 after(async () => {
   await tg?.close();
-  if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
 });
 
 describe('exchangelib 4.9 mail items', () => {
   test('the script runs to the end: no traceback outside a step, JSON summary, steps as expected', () => {
-    assert.ok(py.summary, runReport());
+    assert.ok(py.summary, runReport(py));
     assert.deepEqual(
       py.summary.steps.map((s) => s.name),
       STEPS,
       'the script ran other steps than this file expects',
     );
     assert.ok(py.ms < 45_000, `the run took ${py.ms} ms`);
-    assert.equal(py.code, py.summary.ok ? 0 : 1, runReport());
+    assert.equal(py.code, py.summary.ok ? 0 : 1, runReport(py));
   });
 
-  for (const name of STEPS) {
-    test(`step: ${name}`, () => {
-      const s = stepOf(name);
-      assert.ok(s.ok, stepReport(s));
-    });
-  }
+  stepTests(() => py, STEPS);
 
   test("Dovecot, seen from here: the peer's INBOX and the user's Sent hold what was sent, nothing else", async () => {
-    assert.ok(py.summary, runReport());
+    assert.ok(py.summary, runReport(py));
     const tag = py.summary.tag;
-    const sent = (name: string) => stepOf(name).ok;
+    const sent = (name: string) => stepOf(py, name).ok;
     const expectedAtPeer: string[] = [];
     if (sent("send(save_copy=False): SendOnly, delivered to the peer's INBOX, no Sent copy")) expectedAtPeer.push(`${tag} sendonly`);
     if (sent('send_and_save(): delivered, one copy in Sent')) expectedAtPeer.push(`${tag} sendandsave`);
@@ -252,7 +110,7 @@ describe('exchangelib 4.9 mail items', () => {
   });
 
   test('nothing the script created is left in Drafts, Projects/2026, Trash or Junk', async () => {
-    assert.ok(py.summary, runReport());
+    assert.ok(py.summary, runReport(py));
     const tag = py.summary.tag;
     for (const box of ['Drafts', 'Projects/2026', 'Trash', 'Junk']) assert.deepEqual(await subjectsIn(user, box, tag), [], box);
   });

@@ -13,27 +13,20 @@ of stdout is the JSON summary {"ok": bool, "steps": [...], "tag": str}. Exit 0 o
 Everything this script creates carries TAG in its subject (or UID).
 """
 
-import json
-import logging
 import os
-import re
-import sys
-import time
-import traceback
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import caldav
 import icalendar
-from exchangelib import BASIC, DELEGATE, Account, Build, Configuration, Credentials, Version
 from exchangelib.ewsdatetime import EWSDate, EWSDateTime, EWSTimeZone
 from exchangelib.errors import ErrorItemNotFound
 from exchangelib.fields import MONDAY, SECOND, TUESDAY, WEDNESDAY
 from exchangelib.items import CalendarItem, Task
 from exchangelib.properties import HTMLBody
 from exchangelib.recurrence import DailyPattern, Recurrence, RelativeMonthlyPattern, WeeklyPattern
+from exchangelib_scenario import check, connect, run, step
 
-EWS_URL = os.environ["EWS_URL"]
 EWS_USER = os.environ["EWS_USER"]
 EWS_PASSWORD = os.environ["EWS_PASSWORD"]
 DAV_URL = os.environ["DAV_URL"]
@@ -42,30 +35,6 @@ DAV_CAL_URL = os.environ["DAV_CAL_URL"]
 TAG = "exc" + uuid.uuid4().hex[:8]
 BERLIN = EWSTimeZone("Europe/Berlin")
 UTC = EWSTimeZone("UTC")
-
-# ------------------------------------------------------------------ XML capture
-
-XML_LOG = []
-
-
-class _XmlCapture(logging.Handler):
-    def emit(self, record):
-        args = record.args if isinstance(record.args, dict) else {}
-        if "xml_request" not in args:
-            return
-
-        def dec(b):
-            if b is None:
-                return None
-            return b.decode("utf-8", "replace") if isinstance(b, bytes) else str(b)
-
-        XML_LOG.append({"request": dec(args.get("xml_request")), "response": dec(args.get("xml_response"))})
-
-
-_xml_logger = logging.getLogger("exchangelib.util.xml")
-_xml_logger.setLevel(logging.DEBUG)
-_xml_logger.addHandler(_XmlCapture())
-_xml_logger.propagate = False
 
 # ------------------------------------------------------------------ CalDAV (straight to Radicale)
 
@@ -126,48 +95,6 @@ def rrule(vev):
     return {k: [str(v) if not isinstance(v, datetime) else utc(v).strftime("%Y%m%dT%H%M%SZ") for v in vs] for k, vs in r.items()}
 
 
-# ------------------------------------------------------------------ steps
-
-STEPS = []
-FAILED = set()
-
-
-class StepFailed(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise StepFailed(message)
-
-
-def step(name, needs=()):
-    def run(fn):
-        missing = [n for n in needs if n in FAILED]
-        if missing:
-            STEPS.append({"name": name, "ok": False, "skipped": True, "error": f"not run: {missing[0]!r} failed"})
-            FAILED.add(name)
-            return None
-        mark = len(XML_LOG)
-        rec = {"name": name, "ok": True}
-        t0 = time.monotonic()
-        try:
-            detail = fn()
-            if detail is not None:
-                rec["detail"] = detail
-        except Exception as e:  # noqa: BLE001 - everything is recorded
-            rec["ok"] = False
-            rec["error"] = f"{type(e).__name__}: {e}"
-            rec["traceback"] = traceback.format_exc()
-            rec["xml"] = XML_LOG[mark:][-3:]
-            FAILED.add(name)
-        rec["ms"] = round((time.monotonic() - t0) * 1000)
-        STEPS.append(rec)
-        return rec
-
-    return run
-
-
 def bln(*a):
     return EWSDateTime(*a, tzinfo=BERLIN)
 
@@ -182,13 +109,7 @@ def run_view(a, start, end):
 
 
 def main():
-    config = Configuration(
-        service_endpoint=EWS_URL,
-        credentials=Credentials(EWS_USER, EWS_PASSWORD),
-        auth_type=BASIC,
-        version=Version(build=Build(15, 1)),
-    )
-    a = Account(primary_smtp_address=EWS_USER, config=config, autodiscover=False, access_type=DELEGATE, default_timezone=BERLIN)
+    a = connect(default_timezone=BERLIN)
     st = {}
 
     # ---------------------------------------------------------------- a single event
@@ -525,18 +446,6 @@ def main():
         check(left == [], "the VTODO is still in Radicale")
 
 
-def dump_xml():
-    path = os.environ.get("EXCHANGELIB_XML_DUMP")
-    if path:
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(XML_LOG, fh, ensure_ascii=False, indent=1)
-
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        dump_xml()
-    ok = all(s["ok"] for s in STEPS)
-    print(json.dumps({"ok": ok, "steps": STEPS, "tag": TAG}, ensure_ascii=False))
-    sys.exit(0 if ok else 1)
+    run(main, tag=TAG)

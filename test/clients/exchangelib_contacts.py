@@ -10,23 +10,17 @@ Every step is recorded (ok, detail, error, traceback, the EWS XML of a failed st
 of stdout is the JSON summary {"ok": bool, "steps": [...], "tag": str}. Exit 0 only if all passed.
 """
 
-import json
-import logging
 import os
 import re
-import sys
-import time
-import traceback
 import uuid
 
 import requests
-from exchangelib import BASIC, DELEGATE, Account, Build, Configuration, Credentials, Version
 from exchangelib.ewsdatetime import EWSDate
 from exchangelib.indexed_properties import EmailAddress, PhoneNumber
 from exchangelib.items import Contact, DistributionList
 from exchangelib.properties import DLMailbox, Mailbox, Member
+from exchangelib_scenario import check, connect, run, step
 
-EWS_URL = os.environ["EWS_URL"]
 EWS_USER = os.environ["EWS_USER"]
 EWS_PASSWORD = os.environ["EWS_PASSWORD"]
 DAV_BOOK_URL = os.environ["DAV_BOOK_URL"]
@@ -37,30 +31,6 @@ SURNAME = f"Exl{TAG}"
 NAME = f"{GIVEN} {SURNAME}"
 EMAIL = f"lucja.{TAG}@example.org"
 DL_NAME = f"Exl-DL {TAG}"
-
-# ------------------------------------------------------------------ XML capture
-
-XML_LOG = []
-
-
-class _XmlCapture(logging.Handler):
-    def emit(self, record):
-        args = record.args if isinstance(record.args, dict) else {}
-        if "xml_request" not in args:
-            return
-
-        def dec(b):
-            if b is None:
-                return None
-            return b.decode("utf-8", "replace") if isinstance(b, bytes) else str(b)
-
-        XML_LOG.append({"request": dec(args.get("xml_request")), "response": dec(args.get("xml_response"))})
-
-
-_xml_logger = logging.getLogger("exchangelib.util.xml")
-_xml_logger.setLevel(logging.DEBUG)
-_xml_logger.addHandler(_XmlCapture())
-_xml_logger.propagate = False
 
 # ------------------------------------------------------------------ CardDAV (straight to Radicale)
 
@@ -89,56 +59,8 @@ def unfold(card):
     return re.sub(r"\r?\n[ \t]", "", card)
 
 
-# ------------------------------------------------------------------ steps
-
-STEPS = []
-FAILED = set()
-
-
-class StepFailed(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise StepFailed(message)
-
-
-def step(name, needs=()):
-    def run(fn):
-        missing = [n for n in needs if n in FAILED]
-        if missing:
-            STEPS.append({"name": name, "ok": False, "skipped": True, "error": f"not run: {missing[0]!r} failed"})
-            FAILED.add(name)
-            return None
-        mark = len(XML_LOG)
-        rec = {"name": name, "ok": True}
-        t0 = time.monotonic()
-        try:
-            detail = fn()
-            if detail is not None:
-                rec["detail"] = detail
-        except Exception as e:  # noqa: BLE001 - everything is recorded
-            rec["ok"] = False
-            rec["error"] = f"{type(e).__name__}: {e}"
-            rec["traceback"] = traceback.format_exc()
-            rec["xml"] = XML_LOG[mark:][-3:]
-            FAILED.add(name)
-        rec["ms"] = round((time.monotonic() - t0) * 1000)
-        STEPS.append(rec)
-        return rec
-
-    return run
-
-
 def main():
-    config = Configuration(
-        service_endpoint=EWS_URL,
-        credentials=Credentials(EWS_USER, EWS_PASSWORD),
-        auth_type=BASIC,
-        version=Version(build=Build(15, 1)),
-    )
-    a = Account(primary_smtp_address=EWS_USER, config=config, autodiscover=False, access_type=DELEGATE)
+    a = connect()
     state = {}
 
     @step("Contact(...).save()")
@@ -286,18 +208,6 @@ def main():
         check(left == [], f"{len(left)} vCards of this run are left in Radicale")
 
 
-def dump_xml():
-    path = os.environ.get("EXCHANGELIB_XML_DUMP")
-    if path:
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(XML_LOG, fh, ensure_ascii=False, indent=1)
-
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        dump_xml()
-    ok = all(s["ok"] for s in STEPS)
-    print(json.dumps({"ok": ok, "steps": STEPS, "tag": TAG}, ensure_ascii=False))
-    sys.exit(0 if ok else 1)
+    run(main, tag=TAG)

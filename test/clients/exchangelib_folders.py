@@ -18,18 +18,15 @@ listed as not run).
 
 import base64
 import imaplib
-import json
-import logging
 import os
-import sys
-import traceback
 import uuid
 
-from exchangelib import BASIC, DELEGATE, Account, Build, Configuration, Credentials, Folder, Version
+from exchangelib import Folder
 from exchangelib.errors import ErrorFolderNotFound, ErrorItemNotFound
 from exchangelib.folders import FolderCollection
+from exchangelib_scenario import STEPS, StepFailed, check, connect, run
+from exchangelib_scenario import step as scenario_step
 
-EWS_URL = os.environ["EWS_URL"]
 EWS_USER = os.environ["EWS_USER"]
 EWS_PASSWORD = os.environ["EWS_PASSWORD"]
 IMAP_HOST = os.environ.get("IMAP_HOST", "127.0.0.1")
@@ -40,33 +37,6 @@ EXPECT_UNREAD = int(os.environ["EXPECT_INBOX_UNREAD"])
 TAG = uuid.uuid4().hex[:8]
 NAME_CREATED = f"exl-{TAG}"
 NAME_RENAMED = f"exl-{TAG} Prüfung"  # non-ASCII and a space: IMAP modified UTF-7 on the way
-
-# ------------------------------------------------------------------ XML capture
-
-XML_LOG = []  # (request, response) of every EWS call, decoded
-
-
-class _XmlCapture(logging.Handler):
-    def emit(self, record):
-        args = record.args if isinstance(record.args, dict) else {}
-        if "xml_request" not in args:
-            return
-
-        def dec(b):
-            if b is None:
-                return None
-            if isinstance(b, bytes):
-                return b.decode("utf-8", "replace")
-            return str(b)
-
-        XML_LOG.append({"request": dec(args.get("xml_request")), "response": dec(args.get("xml_response"))})
-
-
-_xml_logger = logging.getLogger("exchangelib.util.xml")
-_xml_logger.setLevel(logging.DEBUG)
-_xml_logger.addHandler(_XmlCapture())
-_xml_logger.propagate = False
-
 
 # ------------------------------------------------------------------ IMAP (imaplib, straight to Dovecot)
 
@@ -120,44 +90,10 @@ def imap_folders():
 
 # ------------------------------------------------------------------ steps
 
-STEPS = []
-STATE = {"aborted_at": None}
-
-
-class StepFailed(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise StepFailed(message)
-
 
 def step(name, fatal=True):
-    """Decorator: runs the function now, records the outcome."""
-
-    def run(fn):
-        if STATE["aborted_at"] is not None:
-            STEPS.append({"name": name, "ok": False, "skipped": True, "error": f"not run: {STATE['aborted_at']} failed"})
-            return None
-        mark = len(XML_LOG)
-        rec = {"name": name, "ok": True}
-        try:
-            detail = fn()
-            if detail is not None:
-                rec["detail"] = detail
-        except Exception as e:  # noqa: BLE001 - everything is recorded
-            rec["ok"] = False
-            rec["error"] = f"{type(e).__name__}: {e}"
-            rec["traceback"] = traceback.format_exc()
-            # the XML of the failed step (the last few calls are what matters)
-            rec["xml"] = XML_LOG[mark:][-4:]
-            if fatal:
-                STATE["aborted_at"] = name
-        STEPS.append(rec)
-        return rec
-
-    return run
+    """Most steps here leave nothing to continue with when they fail: fatal unless said otherwise."""
+    return scenario_step(name, fatal=fatal)
 
 
 def reread(account, folder_id):
@@ -170,13 +106,7 @@ def reread(account, folder_id):
 
 
 def main():
-    config = Configuration(
-        service_endpoint=EWS_URL,
-        credentials=Credentials(EWS_USER, EWS_PASSWORD),
-        auth_type=BASIC,
-        version=Version(build=Build(15, 1)),
-    )
-    account = Account(primary_smtp_address=EWS_USER, config=config, autodiscover=False, access_type=DELEGATE)
+    account = connect()
     ctx = {}
 
     @step("root.tree")
@@ -354,18 +284,6 @@ def main():
         check(not any(TAG in n for n in imap), f"left in IMAP: {imap}")
 
 
-def dump_xml():
-    path = os.environ.get("EXCHANGELIB_XML_DUMP")
-    if path:
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(XML_LOG, fh, ensure_ascii=False, indent=1)
-
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        dump_xml()  # an exception outside a step is a traceback on stderr and exit 1
-    ok = all(s["ok"] for s in STEPS)
-    print(json.dumps({"ok": ok, "steps": STEPS, "names": {"created": NAME_CREATED, "renamed": NAME_RENAMED}}, ensure_ascii=False))
-    sys.exit(0 if ok else 1)
+    run(main, names={"created": NAME_CREATED, "renamed": NAME_RENAMED})

@@ -22,34 +22,16 @@ import base64
 import email
 import email.policy
 import imaplib
-import json
-import logging
 import os
 import re
-import sys
 import time
-import traceback
 import uuid
 from email.header import decode_header, make_header
 
-from exchangelib import (
-    BASIC,
-    DELEGATE,
-    Account,
-    Build,
-    Configuration,
-    Credentials,
-    ExtendedProperty,
-    FileAttachment,
-    HTMLBody,
-    ItemAttachment,
-    Mailbox,
-    Message,
-    Version,
-)
+from exchangelib import ExtendedProperty, FileAttachment, HTMLBody, ItemAttachment, Mailbox, Message
 from exchangelib.errors import ErrorItemNotFound
+from exchangelib_scenario import StepFailed, account_for, check, run, step
 
-EWS_URL = os.environ["EWS_URL"]
 EWS_USER = os.environ["EWS_USER"]
 EWS_PASSWORD = os.environ["EWS_PASSWORD"]
 PEER_USER = os.environ["PEER_USER"]
@@ -62,33 +44,6 @@ ARRIVAL_TIMEOUT_S = 10.0
 # Mail to another domain is accepted and dropped by the harness's Postfix (no bounce to us).
 OUTSIDE = "someone@elsewhere.example.org"
 BINARY = bytes(range(256)) * 4 + b"\r\n\x00end"
-
-# ------------------------------------------------------------------ XML capture
-
-XML_LOG = []  # (request, response) of every EWS call, decoded
-
-
-class _XmlCapture(logging.Handler):
-    def emit(self, record):
-        args = record.args if isinstance(record.args, dict) else {}
-        if "xml_request" not in args:
-            return
-
-        def dec(b):
-            if b is None:
-                return None
-            if isinstance(b, bytes):
-                return b.decode("utf-8", "replace")
-            return str(b)
-
-        XML_LOG.append({"request": dec(args.get("xml_request")), "response": dec(args.get("xml_response"))})
-
-
-_xml_logger = logging.getLogger("exchangelib.util.xml")
-_xml_logger.setLevel(logging.DEBUG)
-_xml_logger.addHandler(_XmlCapture())
-_xml_logger.propagate = False
-
 
 # ------------------------------------------------------------------ IMAP (imaplib, straight to Dovecot)
 
@@ -217,61 +172,6 @@ def wait_arrival(user, password, text, mailbox="INBOX", count=1):
 
 def parse(raw):
     return email.message_from_bytes(raw, policy=email.policy.default)
-
-
-# ------------------------------------------------------------------ steps
-
-STEPS = []
-FAILED = set()
-
-
-class StepFailed(Exception):
-    pass
-
-
-def check(cond, message):
-    if not cond:
-        raise StepFailed(message)
-
-
-def step(name, needs=()):
-    """Decorator: runs the function now, records the outcome. Skipped if a step it needs failed."""
-
-    def run(fn):
-        missing = [n for n in needs if n in FAILED]
-        if missing:
-            STEPS.append({"name": name, "ok": False, "skipped": True, "error": f"not run: {missing[0]!r} failed"})
-            FAILED.add(name)
-            return None
-        mark = len(XML_LOG)
-        rec = {"name": name, "ok": True}
-        t0 = time.monotonic()
-        try:
-            detail = fn()
-            if detail is not None:
-                rec["detail"] = detail
-        except Exception as e:  # noqa: BLE001 - everything is recorded
-            rec["ok"] = False
-            rec["error"] = f"{type(e).__name__}: {e}"
-            rec["traceback"] = traceback.format_exc()
-            # the XML of the failed step (the last few calls are what matters)
-            rec["xml"] = XML_LOG[mark:][-3:]
-            FAILED.add(name)
-        rec["ms"] = round((time.monotonic() - t0) * 1000)
-        STEPS.append(rec)
-        return rec
-
-    return run
-
-
-def account_for(user, password):
-    config = Configuration(
-        service_endpoint=EWS_URL,
-        credentials=Credentials(user, password),
-        auth_type=BASIC,
-        version=Version(build=Build(15, 1)),
-    )
-    return Account(primary_smtp_address=user, config=config, autodiscover=False, access_type=DELEGATE)
 
 
 class FlagStatus(ExtendedProperty):
@@ -801,18 +701,6 @@ def main():
         return {"deleted": len(left)}
 
 
-def dump_xml():
-    path = os.environ.get("EXCHANGELIB_XML_DUMP")
-    if path:
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(XML_LOG, fh, ensure_ascii=False, indent=1)
-
 
 if __name__ == "__main__":
-    try:
-        main()
-    finally:
-        dump_xml()  # an exception outside a step is a traceback on stderr and exit 1
-    ok = all(s["ok"] for s in STEPS)
-    print(json.dumps({"ok": ok, "steps": STEPS, "tag": TAG}, ensure_ascii=False))
-    sys.exit(0 if ok else 1)
+    run(main, tag=TAG)

@@ -12,41 +12,18 @@ until the NewMailEvent, the item read by its id, unsubscribe. The last line of s
 JSON summary {"ok": bool, "steps": [...]}.
 """
 
-import json
 import os
 import smtplib
-import sys
 import time
-import traceback
 import uuid
 from email.message import EmailMessage
 
-from exchangelib import BASIC, DELEGATE, Account, Build, Configuration, Credentials, Version
 from exchangelib.properties import NewMailEvent, StatusEvent
+from exchangelib_scenario import connect, run, step
 
-EWS_URL = os.environ["EWS_URL"]
 EWS_USER = os.environ["EWS_USER"]
-EWS_PASSWORD = os.environ["EWS_PASSWORD"]
 LMTP_HOST = os.environ.get("LMTP_HOST", "127.0.0.1")
 LMTP_PORT = int(os.environ["LMTP_PORT"])
-
-STEPS = []
-
-
-def step(name):
-    def wrap(fn):
-        entry = {"name": name, "ok": False}
-        STEPS.append(entry)
-        try:
-            entry["detail"] = fn()
-            entry["ok"] = True
-        except Exception as e:  # noqa: BLE001 - every failure is reported, not raised
-            entry["error"] = f"{type(e).__name__}: {e}"
-            entry["traceback"] = traceback.format_exc()
-        return entry
-
-    return wrap
-
 
 def deliver(subject):
     msg = EmailMessage()
@@ -59,14 +36,25 @@ def deliver(subject):
         lmtp.send_message(msg)
 
 
+def new_mail_in(notification, kinds):
+    """The notification's last NewMailEvent, or None; the kind of each of its events goes into `kinds`."""
+    found = None
+    for e in notification.events:
+        kinds.add(type(e).__name__)
+        if isinstance(e, NewMailEvent):
+            found = e
+    return found
+
+
+def read_back(account, event, subject, kinds):
+    """The new item read by the id the event carries: it is the delivered message."""
+    item = account.inbox.get(id=event.item_id.id)
+    assert item.subject == subject, item.subject
+    return {"kinds": sorted(kinds), "subject": item.subject}
+
+
 def main():
-    config = Configuration(
-        service_endpoint=EWS_URL,
-        credentials=Credentials(EWS_USER, EWS_PASSWORD),
-        auth_type=BASIC,
-        version=Version(build=Build(15, 1)),
-    )
-    account = Account(primary_smtp_address=EWS_USER, config=config, autodiscover=False, access_type=DELEGATE)
+    account = connect()
     inbox = account.inbox
     ctx = {}
     tag = uuid.uuid4().hex[:8]
@@ -89,18 +77,13 @@ def main():
             for notification in inbox.get_events(sub_id, watermark):
                 if notification.events:
                     watermark = notification.events[-1].watermark
-                for e in notification.events:
-                    kinds.add(type(e).__name__)
-                    if isinstance(e, NewMailEvent):
-                        found = e
+                found = new_mail_in(notification, kinds) or found
             if found:
                 break
             time.sleep(0.2)
         assert found is not None, "no NewMailEvent"
         ctx["pull"] = (sub_id, watermark)
-        item = account.inbox.get(id=found.item_id.id)
-        assert item.subject == subject, item.subject
-        return {"kinds": sorted(kinds), "subject": item.subject}
+        return read_back(account, found, subject, kinds)
 
     @step("get_events from the last watermark: nothing new")
     def _():
@@ -129,26 +112,17 @@ def main():
         found = None
         kinds = set()
         for notification in inbox.get_streaming_events(ctx["stream"], connection_timeout=1):
-            for e in notification.events:
-                kinds.add(type(e).__name__)
-                if isinstance(e, NewMailEvent):
-                    found = e
+            found = new_mail_in(notification, kinds) or found
             if found:
                 break
         assert found is not None, f"no NewMailEvent (got {sorted(kinds)})"
-        item = account.inbox.get(id=found.item_id.id)
-        assert item.subject == subject, item.subject
-        return {"kinds": sorted(kinds), "subject": item.subject}
+        return read_back(account, found, subject, kinds)
 
     @step("unsubscribe streaming")
     def _():
         assert inbox.unsubscribe(ctx["stream"]) is True
         return None
 
-    ok = all(s["ok"] for s in STEPS)
-    print(json.dumps({"ok": ok, "steps": STEPS}, ensure_ascii=False))
-    sys.exit(0 if ok else 1)
-
 
 if __name__ == "__main__":
-    main()
+    run(main)
