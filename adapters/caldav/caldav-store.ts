@@ -129,7 +129,7 @@ export class CalDavCalendarStore implements CalendarStore {
   private readonly batch: number;
   private readonly cacheKey: string;
 
-  constructor(private readonly opts: CalDavOptions) {
+  constructor(opts: CalDavOptions) {
     this.base = new URL(opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
     this.auth = 'Basic ' + Buffer.from(`${opts.username}:${opts.password}`, 'utf8').toString('base64');
     this.timeoutMs = opts.timeoutMs ?? 30_000;

@@ -1,6 +1,6 @@
 // FindFolder: Shallow or Deep below each parent, filtered by a Restriction, then
 // paged (IndexedPageFolderView / FractionalPageFolderView) as Exchange pages.
-import { NS, attr, child, x } from '../../soap/xml.js';
+import { attr, x } from '../../soap/xml.js';
 import { EwsError, schemaViolation } from '../errors.js';
 import { eachItem, ok, respond, type Operation } from '../operation.js';
 import { renderFolder, parseFolderShape, folderProperty } from '../folders/render.js';
