@@ -16,7 +16,7 @@
 // Every figure is a median of interleaved runs after warm-up runs, printed and
 // never asserted: the bench fails only when an answer is wrong. Only 127.0.0.1
 // is contacted. See bench/README.md ("bench/items.ts") for what each figure means.
-import { spawnSync } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import * as http from 'node:http';
@@ -38,7 +38,7 @@ import type { ItemShape } from '../src/ews/items/shape.js';
 import type { FetchedMessage } from '../src/ports/mail-store.js';
 import { ImapMailStore } from '../adapters/imap/imap-store.js';
 import { uidSet } from '../adapters/imap/convert.js';
-import { startBackends, type Backends, type TestUser } from '../test/harness/backends.js';
+import { freePort, startBackends, type Backends, type TestUser } from '../test/harness/backends.js';
 import { benchConfig, envelope, f1, f2, f3, kb, log, poolLikeClient, profileCpu, runBench, sleep, startBenchGateway, table, timeEach as timeRuns, watchdog, type Step } from './common.js';
 
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 4);
@@ -604,6 +604,13 @@ async function main(): Promise<void> {
     let httpConnections = 0;
     gateway.server.on('connection', () => httpConnections++);
     const ews = new EwsClient(`${gateway.url}/EWS/Exchange.asmx`, user);
+    // The same gateway in a process of its own, as deployed: the HTTP client here then no
+    // longer shares a thread with the server (the IMAP baseline's server, Dovecot, is its own
+    // process too). Tables 1 and 2 time both.
+    const own = await startGatewayProcess(backends);
+    cleanups.push(async () => own.child.kill());
+    const ewsOwn = new EwsClient(`${own.url}/EWS/Exchange.asmx`, user);
+    cleanups.push(async () => ewsOwn.close());
     log(`backends up: imap ${backends.imapUrl}; gateway at ${gateway.url}`);
 
     // The backend used directly: a logged-in imapflow connection, configured as the gateway's.
@@ -700,6 +707,22 @@ async function main(): Promise<void> {
       }
       const steps: Record<string, Step> = {};
       for (const v of variants) {
+        const text = await ewsOwn.check(`FindItem ${v.label} (own process)`, findReq[v.key]!);
+        if (uidsOf(text).join() !== uidsOf(await ews.check(`FindItem ${v.label}`, findReq[v.key]!)).join()) throw new Error(`FindItem ${v.label}: the two gateways differ`);
+      }
+      const pageUids = Object.fromEntries(await Promise.all(variants.map(async (v) => [v.key, await imapPage(v.offset, v.sorted, { uid: true })] as const)));
+      /** The issue's baseline taken literally: a FETCH of the same fields for the page's UIDs, found beforehand. */
+      const imapFetchOnly = async (uids: number[]) => {
+        const lock = await imap.getMailboxLock(FOLDER_FIND, { readOnly: true });
+        try {
+          await imap.fetchAll(uidSet(uids), query as never, { uid: true });
+        } finally {
+          lock.release();
+        }
+      };
+      for (const v of variants) {
+        steps[`own:${v.key}`] = () => ewsOwn.post(findReq[v.key]!);
+        steps[`fetch:${v.key}`] = () => imapFetchOnly(pageUids[v.key]!);
         steps[`ews:${v.key}`] = () => ews.post(findReq[v.key]!);
         steps[`imap:${v.key}`] = () => imapPage(v.offset, v.sorted, query);
         if (v.offset === 0) steps[`lean:${v.key}`] = () => imapPage(v.offset, v.sorted, leanQuery);
@@ -729,6 +752,22 @@ async function main(): Promise<void> {
             v.offset === 0 ? f2(ft[`lean:${v.key}`]!) : '',
             v.offset === 0 ? ratio(ft[`ews:${v.key}`]!, ft[`lean:${v.key}`]!) : '',
             kb(findBytes[v.key]!),
+          ]),
+        ),
+      );
+      out.push('');
+      out.push(`1b. The same FindItem pages, the gateway in its own process (as deployed), against both baselines: the SEARCH + FETCH above and the FETCH alone.`);
+      out.push(
+        table(
+          ['page', 'IMAP ms', 'IMAP FETCH only ms', 'EWS own process ms', 'ratio', 'vs FETCH only', 'budget'],
+          variants.map((v) => [
+            v.label,
+            f2(ft[`imap:${v.key}`]!),
+            f2(ft[`fetch:${v.key}`]!),
+            f2(ft[`own:${v.key}`]!),
+            ratio(ft[`own:${v.key}`]!, ft[`imap:${v.key}`]!),
+            ratio(ft[`own:${v.key}`]!, ft[`fetch:${v.key}`]!),
+            '1.25x',
           ]),
         ),
       );
@@ -1051,6 +1090,10 @@ async function main(): Promise<void> {
       const gt: Record<string, number> = await timeEach(
         {
           ewsAll: async () => (mimeBytes.all = await ews.post(getAll)),
+          ownAll: () => ewsOwn.post(getAll),
+          ownOne: async () => {
+            for (const req of getOne) await ewsOwn.post(req);
+          },
           ...(MIME_DEFAULT ? { ewsAllDefault: () => ews.post(getAllDefault) } : {}),
           ewsOne: async () => {
             let n = 0;
@@ -1103,6 +1146,8 @@ async function main(): Promise<void> {
               f1(mimeBytes.one / 1048576),
             ],
             ['  the same, against 1 FETCH of 50', '1 FETCH of 50', f1(gt.imapAll), f1(gt.ewsOne), ratio(gt.ewsOne, gt.imapAll), '', '', ''],
+            ['1 GetItem, 50 ids, gateway in its own process', '1 FETCH of 50', f1(gt.imapAll), f1(gt.ownAll), ratio(gt.ownAll, gt.imapAll), '1.5x', f1(totalMb / (gt.ownAll / 1000)), ''],
+            ['50 GetItem of 1 id, gateway in its own process', '50 FETCHes of 1', f1(gt.imapOne), f1(gt.ownOne), ratio(gt.ownOne, gt.imapOne), '1.5x', f1(totalMb / (gt.ownOne / 1000)), ''],
             ...(MIME_DEFAULT
               ? [
                   [
@@ -1423,3 +1468,12 @@ function* iterFolders(tree: FolderTree): Generator<EwsFolder> {
 }
 
 runBench('bench/items.ts', main);
+
+/** ewsgate in a child process (bench/notify-server.ts) against the same backends. */
+async function startGatewayProcess(b: Backends): Promise<{ child: ChildProcess; url: string }> {
+  const settings = { imap: b.imapUrl, dav: b.davUrl, smtp: `${b.smtpUrl}?auth=none`, port: await freePort(), pollSeconds: 60, sessionIdleSeconds: 600 };
+  const child = fork(new URL('./notify-server.ts', import.meta.url).pathname, [JSON.stringify(settings)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [m] = (await once(child, 'message')) as [{ type: string; url: string }];
+  if (m.type !== 'ready') throw new Error(`the gateway process said ${JSON.stringify(m)}`);
+  return { child, url: m.url };
+}

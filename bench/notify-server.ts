@@ -1,5 +1,5 @@
-// The gateway process of bench/notify.ts: one ewsgate in its own process (so that its
-// memory and event loop are measured alone), driven over IPC. Started with the JSON of
+// One ewsgate in its own process, as it is deployed (bench/notify.ts measures its memory and
+// event loop alone; bench/items.ts times requests against it), driven over IPC. Started with the JSON of
 // its settings in argv[2]; answers {type:'ready', url} and, on {type:'stats'}, its RSS,
 // event-loop delay (since the last stats) and backend connections.
 import { readFileSync, unlinkSync } from 'node:fs';
@@ -16,6 +16,7 @@ interface Settings {
   port: number;
   eventsSecret?: string;
   pollSeconds: number;
+  sessionIdleSeconds?: number;
 }
 
 const s = JSON.parse(process.argv[2]) as Settings;
@@ -29,7 +30,7 @@ const config = loadConfig({
     smtp: s.smtp,
     mailDomain: 'example.test',
     logLevel: 'error',
-    sessionIdleSeconds: '1',
+    sessionIdleSeconds: String(s.sessionIdleSeconds ?? 1),
     stateSecret: 'bench-notify-state-secret',
     notifyPollSeconds: String(s.pollSeconds),
     ...(s.eventsSecret ? { eventsSecret: s.eventsSecret } : {}),
