@@ -42,6 +42,7 @@ import {
   type TimeRange,
 } from '../../src/ports/calendar-store.js';
 import { parseFreeBusy } from '../../src/convert/ical-freebusy.js';
+import { collectionSegment } from '../../src/convert/collection-name.js';
 import {
   NS_APPLE,
   NS_CALDAV,
@@ -109,17 +110,6 @@ function decodedPath(href: string): string {
 
 function sameHref(a: string, b: string): boolean {
   return decodedPath(a).replace(/\/+$/, '') === decodedPath(b).replace(/\/+$/, '');
-}
-
-function slugOf(displayName: string): string {
-  const ascii = displayName
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40);
-  return `${ascii || 'calendar'}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
 export class CalDavCalendarStore implements CalendarStore {
@@ -283,7 +273,7 @@ export class CalDavCalendarStore implements CalendarStore {
 
   async createCalendar(cal: NewCalendar): Promise<DavCalendar> {
     const home = await this.home();
-    const name = cal.name ?? slugOf(cal.displayName);
+    const name = cal.name ?? collectionSegment(cal.displayName, 'calendar');
     if (!/^[^/\\\u0000-\u001f]+$/.test(name) || name === '.' || name === '..') throw new ObjectRejectedError(name, 400, 'not a usable collection name');
     const href = `${home}${encodeURIComponent(name)}/`;
     const comps = cal.components.map((c) => `<C:comp name="${c}"/>`).join('');

@@ -4,7 +4,7 @@
 // folder shows). DAV collections all hang directly under msgfolderroot in our
 // tree (tree.ts addDav), whatever parent the client named, so name collisions are
 // checked there: that is where FindFolder will list the new folder.
-import { randomUUID } from 'node:crypto';
+import { collectionSegment } from '../../convert/collection-name.js';
 import { ConflictError, CalendarMissingError, ObjectMissingError, ObjectRejectedError, type CalendarComponent, type CalendarStore } from '../../ports/calendar-store.js';
 import { ContactForbiddenError, ContactMissingError, ContactRejectedError, type ContactStore } from '../../ports/contact-store.js';
 import { x, type Xml } from '../../soap/xml.js';
@@ -89,7 +89,7 @@ export async function createDavFolder(ctx: RequestContext, tree: FolderTree, par
   }
   refuseNameCollision(tree.msgFolderRoot, name);
   if (view === 'VCARD') {
-    const book = await mapped('ErrorFolderSave', () => contacts!.createAddressBook(segmentFor(name), name));
+    const book = await mapped('ErrorFolderSave', () => contacts!.createAddressBook(collectionSegment(name, 'contacts'), name));
     return folderIdElement(new FolderTree([], { addressBooks: [book] }), view, book.href);
   }
   const components: CalendarComponent[] = [view];
@@ -154,14 +154,3 @@ function folderIdElement(single: FolderTree, view: DavView, href: string): Xml {
   return x('t:FolderId', { Id: f.id, ChangeKey: f.changeKey });
 }
 
-/** The address book's path segment: readable, and unique so a renamed book's old name never collides. */
-function segmentFor(displayName: string): string {
-  const ascii = displayName
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40);
-  return `${ascii || 'contacts'}-${randomUUID().slice(0, 8)}`;
-}
