@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestUser } from './harness/backends.js';
-import { davRequest, withImap } from './harness/clients.js';
+import { davRequest, withImap, waitForMessage } from './harness/clients.js';
 import { seedUser, type SeedResult } from './harness/seed.js';
 import { M, all, codes, ews, one, startTestGateway, text, type TestGateway } from './support/gateway.js';
 import { runReport, runScenario, stepReport, type Summary } from './clients/support/exchangelib.js';
@@ -40,20 +40,7 @@ after(async () => {
   await tg.close();
 });
 
-/** Waits (bounded) until a message with this subject is in the user's folder. */
-async function arrived(user: TestUser, subject: string, folder = 'INBOX', timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await withImap(tg.backends, user, async (c) => {
-      await c.mailboxOpen(folder);
-      const uids = await c.search({ header: { subject } }, { uid: true });
-      return !!uids && uids.length > 0;
-    });
-    if (found) return;
-    if (Date.now() > until) throw new Error(`"${subject}" did not arrive in ${user.email}'s ${folder}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const arrived = async (user: TestUser, subject: string, folder = 'INBOX', timeoutMs = 15_000): Promise<void> => void (await waitForMessage(tg.backends, user, subject, { folder, timeoutMs }));
 
 async function bobsCalendar(subject: string): Promise<string | undefined> {
   const listing = await (await davRequest(tg.backends, bob, 'PROPFIND', path(bobDav.dav!.calendarUrl), { depth: '1' })).text();

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestUser } from './harness/backends.js';
-import { davRequest, withImap } from './harness/clients.js';
+import { davRequest, withImap, waitForMessage } from './harness/clients.js';
 import { seedUser, type SeedResult } from './harness/seed.js';
 import { codes, ews, one, startTestGateway, type TestGateway } from './support/gateway.js';
 import { operations } from '../src/ews/registry.js';
@@ -36,22 +36,7 @@ after(async () => {
   await tg.close();
 });
 
-/** Waits (bounded) until a message with this subject is in the user's folder; answers its source. */
-async function arrived(user: TestUser, subject: string, folder = 'INBOX', timeoutMs = 15_000): Promise<string> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await withImap(tg.backends, user, async (c) => {
-      await c.mailboxOpen(folder);
-      const uids = await c.search({ header: { subject } }, { uid: true });
-      if (!uids || !uids.length) return undefined;
-      for await (const m of c.fetch(String(uids[uids.length - 1]), { source: true }, { uid: true })) return m.source;
-      return undefined;
-    });
-    if (found) return found.toString();
-    if (Date.now() > until) throw new Error(`"${subject}" did not arrive in ${user.email}'s ${folder}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const arrived = async (user: TestUser, subject: string, folder = 'INBOX', timeoutMs = 15_000) => (await waitForMessage(tg.backends, user, subject, { folder, timeoutMs })).toString();
 
 /** The iCalendar text of the alternative part (quoted-printable or base64 decoded). */
 function calendarPart(source: string): string {

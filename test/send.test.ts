@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestUser } from './harness/backends.js';
-import { withImap } from './harness/clients.js';
+import { withImap, waitForMessage } from './harness/clients.js';
 import { M, codes, ews, one, startTestGateway, text, type TestGateway } from './support/gateway.js';
 
 let tg: TestGateway;
@@ -21,22 +21,7 @@ after(async () => {
   await tg.close();
 });
 
-/** Waits (bounded) until a message with this subject is in the user's folder; answers its source. */
-async function arrived(user: TestUser, subject: string, folder = 'INBOX', timeoutMs = 10_000): Promise<Buffer> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await withImap(tg.backends, user, async (c) => {
-      await c.mailboxOpen(folder);
-      const uids = await c.search({ header: { subject } }, { uid: true });
-      if (!uids || !uids.length) return undefined;
-      for await (const m of c.fetch(String(uids[0]), { source: true }, { uid: true })) return m.source;
-      return undefined;
-    });
-    if (found) return found;
-    if (Date.now() > until) throw new Error(`"${subject}" did not arrive in ${user.email}'s ${folder}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const arrived = (user: TestUser, subject: string, folder = 'INBOX', timeoutMs = 10_000) => waitForMessage(tg.backends, user, subject, { folder, timeoutMs, which: 'first' });
 
 async function count(user: TestUser, folder: string, subject: string): Promise<number> {
   return withImap(tg.backends, user, async (c) => {

@@ -146,3 +146,31 @@ export async function davRequest(
     signal: AbortSignal.timeout(10_000),
   });
 }
+
+/**
+ * Waits (bounded) until a message whose Subject contains `subject` is in the user's
+ * folder, as delivery through Postfix → LMTP takes a moment; answers its source (the
+ * newest such message unless `which` says 'first').
+ */
+export async function waitForMessage(
+  b: Backends,
+  user: Pick<TestUser, 'email' | 'password'>,
+  subject: string,
+  opts: { folder?: string; timeoutMs?: number; which?: 'first' | 'last' } = {},
+): Promise<Buffer> {
+  const folder = opts.folder ?? 'INBOX';
+  const until = Date.now() + (opts.timeoutMs ?? 15_000);
+  for (;;) {
+    const found = await withImap(b, user, async (c) => {
+      await c.mailboxOpen(folder);
+      const uids = await c.search({ header: { subject } }, { uid: true });
+      if (!uids || !uids.length) return undefined;
+      const uid = opts.which === 'first' ? uids[0] : uids[uids.length - 1];
+      for await (const m of c.fetch(String(uid), { source: true }, { uid: true })) return m.source;
+      return undefined;
+    });
+    if (found) return found;
+    if (Date.now() > until) throw new Error(`"${subject}" did not arrive in ${user.email}'s ${folder}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
