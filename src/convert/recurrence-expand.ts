@@ -1,5 +1,6 @@
 // Occurrences of a series, pure: RRULE/RDATE iterated on the wall clock of the
-// series' zone (ical.js's RecurIterator), each instance converted to UTC with
+// series' zone (the common rules by recurrence-fast.ts, the others by ical.js's
+// RecurIterator, with the same instances), each instance converted to UTC with
 // that zone's rules, EXDATEs removed, RECURRENCE-ID overrides applied. What
 // CalendarView, FirstOccurrence/LastOccurrence, Modified/DeletedOccurrences,
 // OccurrenceItemId (InstanceIndex) and free/busy are computed from.
@@ -11,6 +12,7 @@ import ICAL from 'ical.js';
 import { IcalError, calDateTime, createOverride, utcToZoned, zonedToUtc, type CalDateTime, type CalendarEvent, type CalendarObject } from './ical.js';
 import { formatLocalDate, fieldsFromUtcMs, localAsUtcMs, parseLocal } from './timezones.js';
 import { monthDayFilter } from './recurrence.js';
+import { fastRecurrence } from './recurrence-fast.js';
 
 export interface Occurrence {
   /** 1-based position in the series (deleted instances count); 0 for a single event. */
@@ -49,7 +51,7 @@ function keyOf(dt: CalDateTime): string {
 }
 
 /** RRULE with a UTC UNTIL rewritten to the series' wall clock, so iterating local times stops at the right instance. */
-function localRule(rrule: string, master: CalendarEvent, floatingZone: string): ICAL.Recur {
+function localRule(rrule: string, master: CalendarEvent, floatingZone: string): { recur: ICAL.Recur; text: string } {
   let text = rrule;
   const m = /UNTIL=(\d{8}T\d{6}Z)/i.exec(rrule);
   if (m && !master.start.dateOnly) {
@@ -62,7 +64,7 @@ function localRule(rrule: string, master: CalendarEvent, floatingZone: string): 
     text = rrule.replace(/UNTIL=(\d{8})T\d{6}/i, 'UNTIL=$1');
   }
   try {
-    return ICAL.Recur.fromString(text);
+    return { recur: ICAL.Recur.fromString(text), text };
   } catch (e) {
     throw new IcalError(`RRULE "${rrule}" cannot be read: ${(e as Error).message}`, master.uid);
   }
@@ -72,7 +74,7 @@ function localRule(rrule: string, master: CalendarEvent, floatingZone: string): 
  * Pattern instances in time order (RRULE ∪ RDATE ∪ DTSTART), until `stop` returns true for one
  * (that one excluded) or MAX_INSTANCES. Deleted instances are included.
  */
-function* patternInstances(obj: CalendarObject): Generator<RawInstance> {
+function* patternInstances(obj: CalendarObject, icalOnly = false): Generator<RawInstance> {
   const master = obj.master!;
   const fz = obj.floatingZone;
   const zone = master.start.dateOnly ? undefined : master.start.zone;
@@ -101,21 +103,22 @@ function* patternInstances(obj: CalendarObject): Generator<RawInstance> {
   };
   let count = 0;
   if (master.rrule) {
-    const recur = localRule(master.rrule, master, fz);
-    const start = master.start.dateOnly ? ICAL.Time.fromDateString(master.start.local) : ICAL.Time.fromDateTimeString(master.start.local);
-    const it = recur.iterator(start);
     // ical.js rolls BYMONTHDAY=29..31 over into the next month in yearly rules (Feb 29 → Mar 1): drop those.
     const days = monthDayFilter(master.rrule);
     // DTSTART is always the first instance (RFC 5545), even when the rule would not produce it.
     const first = { local: master.start.local, utc: master.start.utc.getTime() };
     yield* emit(first);
     count++;
-    for (let t = it.next(); t && count < MAX_INSTANCES; t = it.next()) {
-      const local = master.start.dateOnly ? t.toString().slice(0, 10) : t.toString().slice(0, 19);
+    const rule = ruleLocals(master.rrule, master, fz, icalOnly);
+    // Without RDATEs, the fast path's instances need no merging nor de-duplication: yielded as they come.
+    const plain = rule.fast && rdates.length === 0;
+    for (const local of rule.locals) {
+      if (count >= MAX_INSTANCES) break;
       if (local === master.start.local) continue;
       if (days && !days.has(Number(local.slice(8, 10)))) continue;
       count++;
-      yield* emit({ local, utc: toUtc(local) });
+      if (plain) yield { local, utc: toUtc(local) };
+      else yield* emit({ local, utc: toUtc(local) });
     }
   } else {
     yield* emit({ local: master.start.local, utc: master.start.utc.getTime() });
@@ -129,13 +132,34 @@ function* patternInstances(obj: CalendarObject): Generator<RawInstance> {
   }
 }
 
+/**
+ * The wall clocks the RRULE gives from DTSTART on (as ical.js's RecurIterator gives them): the
+ * common rules computed arithmetically (recurrence-fast.ts; `fast`, and then never twice the same),
+ * the others by ical.js.
+ */
+function ruleLocals(rrule: string, master: CalendarEvent, floatingZone: string, icalOnly: boolean): { locals: Iterable<string>; fast: boolean } {
+  // Parsed by ical.js even when computed here, so a rule it refuses is refused the same way.
+  const { recur, text } = localRule(rrule, master, floatingZone);
+  const fast = icalOnly ? undefined : fastRecurrence(text, master.start.local);
+  if (fast) return { locals: fast, fast: true };
+  const start = master.start.dateOnly ? ICAL.Time.fromDateString(master.start.local) : ICAL.Time.fromDateTimeString(master.start.local);
+  const it = recur.iterator(start);
+  const len = master.start.dateOnly ? 10 : 19;
+  return {
+    locals: (function* () {
+      for (let t = it.next(); t; t = it.next()) yield t.toString().slice(0, len);
+    })(),
+    fast: false,
+  };
+}
+
 function buildOccurrence(obj: CalendarObject, raw: RawInstance, index: number, overrides: Map<string, CalendarEvent>): Occurrence {
   const master = obj.master!;
   const fz = obj.floatingZone;
   const recurrenceId: CalDateTime = master.start.dateOnly
     ? { local: raw.local, dateOnly: true, utc: new Date(raw.utc) }
     : { local: raw.local, dateOnly: false, zone: master.start.zone, tzid: master.start.tzid, utc: new Date(raw.utc) };
-  const override = overrides.get(keyOf(recurrenceId));
+  const override = overrides.size ? overrides.get(keyOf(recurrenceId)) : undefined;
   if (override) return { index, recurrenceId, start: override.start, end: override.end, override, event: override };
   let end: CalDateTime;
   if (master.start.dateOnly) {
@@ -175,6 +199,7 @@ function exdateSet(obj: CalendarObject): Set<string> {
 }
 
 function isDeleted(obj: CalendarObject, raw: RawInstance, ex: Set<string>): boolean {
+  if (!ex.size) return false;
   const m = obj.master!;
   if (m.start.dateOnly) return ex.has(raw.local.slice(0, 10));
   return ex.has(String(raw.utc)) || ex.has(raw.local.slice(0, 10));
@@ -193,7 +218,7 @@ function overlaps(o: { start: CalDateTime; end: CalDateTime }, w: Window): boole
  * The instances of the object that overlap the window, in start order: the single event, or every
  * occurrence of the series (overrides applied, deleted ones left out), plus orphan overrides.
  */
-export function expandObject(obj: CalendarObject, window: Window, opts: { max?: number } = {}): Occurrence[] {
+export function expandObject(obj: CalendarObject, window: Window, opts: { max?: number; /** iterate with ical.js alone (tests compare the fast path with it) */ icalOnly?: boolean } = {}): Occurrence[] {
   const out: Occurrence[] = [];
   const max = opts.max ?? MAX_INSTANCES;
   if (obj.kind !== 'event') return out;
@@ -215,7 +240,7 @@ export function expandObject(obj: CalendarObject, window: Window, opts: { max?: 
   const durMs = Math.max(0, master.end.utc.getTime() - master.start.utc.getTime());
   const stopAt = Math.max(window.end.getTime(), latestOverride + 1);
   let index = 0;
-  for (const raw of patternInstances(obj)) {
+  for (const raw of patternInstances(obj, opts.icalOnly)) {
     index++;
     if (raw.utc >= stopAt) break;
     if (raw.utc + durMs < window.start.getTime() && !overrides.size) continue;

@@ -69,8 +69,12 @@ export function fieldsFromUtcMs(ms: number): LocalFields {
   };
 }
 
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 export function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  // Arithmetic rather than a Date: every wall clock read is checked against this.
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return MONTH_DAYS[month - 1] ?? new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /** 0 = Sunday … 6 = Saturday. */
@@ -263,18 +267,25 @@ export function utcToLocalFields(zone: string, utcMs: number): LocalFields {
  * a year asks it some ten thousand times, mostly about the same days); a day's offset is asked
  * once: the same at the day's first and last second means no transition in between.
  */
-const dayOffsets = new Map<string, number | null>();
+const dayOffsets = new Map<string, Map<number, number | null>>();
+let dayOffsetCount = 0;
 const DAY_MS = 86_400_000;
 function dayOffsetMs(zone: string, utcMs: number): number | undefined {
   const dayStart = Math.floor(utcMs / DAY_MS) * DAY_MS;
-  const key = `${zone}\u0000${dayStart}`;
-  let o = dayOffsets.get(key);
+  // Keyed by zone, then by day number: no key string to build on every call.
+  let days = dayOffsets.get(zone);
+  if (!days) dayOffsets.set(zone, (days = new Map()));
+  let o = days.get(dayStart);
   if (o === undefined) {
     const first = localAsUtcMs(formatFields(zone, dayStart)) - dayStart;
     const last = localAsUtcMs(formatFields(zone, dayStart + DAY_MS - 1000)) - (dayStart + DAY_MS - 1000);
     o = first === last ? first : null;
-    if (dayOffsets.size >= 100_000) dayOffsets.clear();
-    dayOffsets.set(key, o);
+    if (++dayOffsetCount > 100_000) {
+      dayOffsets.clear();
+      dayOffsetCount = 1;
+      dayOffsets.set(zone, (days = new Map()));
+    }
+    days.set(dayStart, o);
   }
   return o ?? undefined;
 }
@@ -298,6 +309,8 @@ function formatFields(zone: string, utcMs: number): LocalFields {
 export function offsetAt(zone: string, utcMs: number): number {
   if (zone === 'UTC') return 0;
   const whole = Math.floor(utcMs / 1000) * 1000;
+  const day = dayOffsetMs(zone, whole);
+  if (day !== undefined) return Math.round(day / 60000);
   return Math.round((localAsUtcMs(utcToLocalFields(zone, whole)) - whole) / 60000);
 }
 

@@ -88,9 +88,25 @@ function nextStart(view: AnyCalendarView): Date | undefined {
 
 const factsCache = new WeakMap<AnyCalendarView, ItemFacts>();
 
+/** An unmodified occurrence shows its master's facts but for the reminder: computed once per series. */
+const seriesFactsCache = new WeakMap<CalendarEvent, { data: string; facts: ItemFacts }>();
+
 export function facts(view: AnyCalendarView): ItemFacts {
   const cached = factsCache.get(view);
   if (cached) return cached;
+  if (view.kind === 'calendar' && view.type === 'Occurrence' && view.occurrence) {
+    let shared = seriesFactsCache.get(view.event);
+    if (!shared || shared.data !== view.data) seriesFactsCache.set(view.event, (shared = { data: view.data, facts: computeFacts(view) }));
+    const f = { ...shared.facts, reminderDueBy: view.event.reminderMinutes !== undefined ? view.occurrence.start.utc : undefined };
+    factsCache.set(view, f);
+    return f;
+  }
+  const f = computeFacts(view);
+  factsCache.set(view, f);
+  return f;
+}
+
+function computeFacts(view: AnyCalendarView): ItemFacts {
   const m = view.kind === 'calendar' ? view.event : view.task;
   const names = (list: { name?: string; email: string }[]) => list.map((a) => a.name || a.email).join('; ');
   const f: ItemFacts = {
@@ -112,8 +128,13 @@ export function facts(view: AnyCalendarView): ItemFacts {
     displayTo: view.kind === 'calendar' ? names(view.event.attendees.filter((a) => a.kind === 'Required')) : '',
     displayCc: view.kind === 'calendar' ? names(view.event.attendees.filter((a) => a.kind === 'Optional')) : '',
   };
-  factsCache.set(view, f);
   return f;
+}
+
+/** facts(view).reminderDueBy without building an occurrence's facts (its reminder is all that differs from its series'). */
+function reminderDueBy(view: AnyCalendarView): Date | undefined {
+  if (view.kind === 'calendar' && view.type === 'Occurrence' && view.occurrence) return view.event.reminderMinutes !== undefined ? view.occurrence.start.utc : undefined;
+  return facts(view).reminderDueBy;
 }
 
 export function bodyOf(f: ItemFacts, requested: 'Best' | 'HTML' | 'Text'): { type: 'HTML' | 'Text'; content: string } {
@@ -220,8 +241,11 @@ export const ITEM_PROPERTIES: ViewProperty[] = [
   },
   {
     uri: 'item:ReminderDueBy',
-    render: (v) => (facts(v).reminderDueBy ? x('t:ReminderDueBy', null, isoUtc(facts(v).reminderDueBy)) : undefined),
-    value: (v) => isoUtc(facts(v).reminderDueBy),
+    render: (v) => {
+      const due = reminderDueBy(v);
+      return due ? x('t:ReminderDueBy', null, isoUtc(due)) : undefined;
+    },
+    value: (v) => isoUtc(reminderDueBy(v)),
   },
   { uri: 'item:ReminderIsSet', render: (v) => x('t:ReminderIsSet', null, bool(facts(v).reminderIsSet)), value: (v) => bool(facts(v).reminderIsSet) },
   {

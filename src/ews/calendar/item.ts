@@ -2,7 +2,7 @@
 // then CalendarItemType / TaskType in the schema's order) answers FieldURI reads,
 // restrictions and sorting; extended properties come from extended.ts. Pure.
 import { versionAtLeast } from '../../soap/envelope.js';
-import { x, type Xml, type XmlChild } from '../../soap/xml.js';
+import { join, raw, x, Xml, type XmlChild } from '../../soap/xml.js';
 import { renderExtendedProperty, type PropertyPath } from '../properties/path.js';
 import type { ItemShape } from '../items/shape.js';
 import { deletedOccurrences, modifiedOccurrences, seriesBounds, type Occurrence } from '../../convert/recurrence-expand.js';
@@ -415,6 +415,12 @@ let calendarTable: ViewProperty[] | undefined;
 let taskTable: ViewProperty[] | undefined;
 
 export function renderCalendarView(view: AnyCalendarView, rc: CalendarRenderContext, forFind = false): Xml {
+  if (view.kind === 'calendar' && view.type === 'Occurrence') return renderOccurrence(view, rc, forFind);
+  return renderEachProperty(view, rc, forFind);
+}
+
+/** Every property rendered for this view alone (what the shared occurrence path must equal; tests compare them). */
+export function renderEachProperty(view: AnyCalendarView, rc: CalendarRenderContext, forFind = false): Xml {
   const fields = requestedCalendarFields(view, rc.shape, forFind, rc.version);
   const extended = rc.shape.additional.filter((p): p is ExtendedPath => p.kind === 'extended');
   const parts: XmlChild[] = [];
@@ -435,6 +441,122 @@ export function renderCalendarView(view: AnyCalendarView, rc: CalendarRenderCont
     parts.push(p.render(view, rc));
   }
   return x(view.kind === 'calendar' ? 't:CalendarItem' : 't:Task', null, parts);
+}
+
+/**
+ * What differs between the unmodified occurrences of one series: everything else shows the
+ * master and is rendered once per series and request (a year's view of a daily series is 365
+ * items alike but for these). The zones are the master's for every occurrence, so StartTimeZone
+ * and friends are shared; TimeZone (a non-Windows zone's name carries the offset at the start),
+ * MeetingTimeZone (the start's year) and Duration (all-day instances across a DST change) are not.
+ */
+const PER_OCCURRENCE = new Set([
+  'item:Attachments',
+  'item:ReminderDueBy',
+  'calendar:RecurrenceId',
+  'calendar:Start',
+  'calendar:End',
+  'calendar:OriginalStart',
+  'calendar:Duration',
+  'calendar:TimeZone',
+  'calendar:MeetingTimeZone',
+]);
+
+/** An occurrence's CalendarItem as shared pieces (rendered XML) and per-occurrence properties; EXTENDED marks the extended properties. */
+type Template = { data: string; href: string; parts: (Xml | ViewProperty | typeof EXTENDED)[]; /** every shared piece is a small string */ flat: boolean };
+const EXTENDED = Symbol('extended');
+const templates = new WeakMap<CalendarRenderContext, Map<boolean, WeakMap<object, Template>>>();
+
+function occurrenceTemplate(view: CalendarItemView, rc: CalendarRenderContext, forFind: boolean): Template {
+  let byFind = templates.get(rc);
+  if (!byFind) templates.set(rc, (byFind = new Map()));
+  let byEvent = byFind.get(forFind);
+  if (!byEvent) byFind.set(forFind, (byEvent = new WeakMap()));
+  const cached = byEvent.get(view.event);
+  if (cached && cached.data === view.data && cached.href === view.href) return cached;
+  const fields = requestedCalendarFields(view, rc.shape, forFind, rc.version);
+  const hasExtended = rc.shape.additional.some((p) => p.kind === 'extended');
+  const parts: Template['parts'] = [];
+  let run: XmlChild[] = [];
+  const flush = () => {
+    if (run.length) parts.push(join(run));
+    run = [];
+  };
+  if (rc.shape.includeMimeContent || fields.has('item:MimeContent'))
+    run.push(x('t:MimeContent', { CharacterSet: 'UTF-8' }, Buffer.from(view.data, 'utf8').toString('base64')));
+  flush();
+  parts.push(ITEM_ID);
+  for (const p of (calendarTable ??= [...ITEM_PROPERTIES, ...CALENDAR_PROPERTIES])) {
+    if (p.uri === EXTENDED_BEFORE && hasExtended) {
+      flush();
+      parts.push(EXTENDED);
+    }
+    if (!fields.has(p.uri)) continue;
+    if (p.since && !versionAtLeast(rc.version, p.since)) continue;
+    if (PER_OCCURRENCE.has(p.uri)) {
+      flush();
+      parts.push(p);
+    } else run.push(p.render(view, rc));
+  }
+  flush();
+  // A large piece (a big MimeContent) stays a piece by reference, as x() keeps pieces of 32 KB and more.
+  const flat = parts.every((p) => !(p instanceof Xml) || (p.isFlat && p.length < 32 * 1024));
+  const t: Template = { data: view.data, href: view.href, parts, flat };
+  byEvent.set(view.event, t);
+  return t;
+}
+
+const ITEM_ID: ViewProperty = {
+  uri: 'item:ItemId',
+  render: (v, rc) => {
+    const id = rc.itemId(v);
+    return x('t:ItemId', { Id: id.id, ChangeKey: id.changeKey });
+  },
+};
+
+/** The same element renderCalendarView's general path builds, from the series' template. */
+function renderOccurrence(view: CalendarItemView, rc: CalendarRenderContext, forFind: boolean): Xml {
+  const t = occurrenceTemplate(view, rc, forFind);
+  // Small items (all but those with a large MimeContent) are written as one string, as x() would.
+  let flat = t.flat ? '' : undefined;
+  const parts: XmlChild[] = [];
+  for (const p of t.parts) {
+    if (p instanceof Xml) {
+      if (flat !== undefined) flat += p.raw;
+      else parts.push(p);
+    } else if (p === EXTENDED) {
+      if (flat) parts.push(raw(flat));
+      flat = undefined;
+      for (const e of rc.shape.additional) {
+        if (e.kind !== 'extended') continue;
+        const v = extendedCalendarProperty(view, e as ExtendedPath, rc);
+        if (v !== undefined) parts.push(renderExtendedProperty(e, v));
+      }
+    } else {
+      const r = p.render(view, rc);
+      if (flat !== undefined && (r === undefined || (r instanceof Xml && r.isFlat))) {
+        if (r) flat += r.raw;
+      } else {
+        if (flat) parts.push(raw(flat));
+        flat = undefined;
+        parts.push(r);
+      }
+    }
+  }
+  if (flat !== undefined) return flat ? raw(flatString(`<t:CalendarItem>${flat}</t:CalendarItem>`)) : x('t:CalendarItem', null);
+  return x('t:CalendarItem', null, parts);
+}
+
+/**
+ * The string as one flat copy rather than V8's tree of its concatenated pieces: thousands of
+ * such trees joined into one answer made encoding it to UTF-8 three times slower (the
+ * answer writer walks every leaf). Number() reads the whole string, which flattens it.
+ */
+let flatSink: unknown;
+function flatString(s: string): string {
+  // kept (not optimised away): the call's only point is its effect on the string
+  flatSink = Number(s);
+  return s;
 }
 
 /** A property's value as text, for restrictions and sorting; undefined when the item has none. */

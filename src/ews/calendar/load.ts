@@ -68,14 +68,17 @@ export function checkCalendarView(start: Date, end: Date): void {
  * list is cut and `more` says whether anything was left out.
  */
 export function calendarViewItems(objects: LoadedObject[], start: Date, end: Date, max?: number): { items: CalendarItemView[]; more: boolean } {
-  const all: CalendarItemView[] = [];
+  // Sorted on start instants read once per item (a year's view sorts thousands).
+  const keyed: { ms: number; view: CalendarItemView }[] = [];
   for (const o of objects) {
     if (o.object.kind !== 'event') continue;
-    for (const occ of expandObject(o.object, { start, end })) all.push(occurrenceView(o.object, occ, o.href, o.etag, o.data));
+    for (const occ of expandObject(o.object, { start, end })) {
+      const view = occurrenceView(o.object, occ, o.href, o.etag, o.data);
+      keyed.push({ ms: (view.occurrence?.start ?? view.event.start).utc.getTime(), view });
+    }
   }
-  all.sort(
-    (a, b) => (a.occurrence?.start ?? a.event.start).utc.getTime() - (b.occurrence?.start ?? b.event.start).utc.getTime() || a.href.localeCompare(b.href),
-  );
+  keyed.sort((a, b) => a.ms - b.ms || a.view.href.localeCompare(b.view.href));
+  const all = keyed.map((k) => k.view);
   if (max !== undefined && all.length > max) return { items: all.slice(0, max), more: true };
   return { items: all, more: false };
 }

@@ -76,8 +76,15 @@ function occurrenceError(found: OccurrenceLookup): EwsError {
 
 function renderContext(ctx: RequestContext, folder: EwsFolder, shape: ItemShape): CalendarRenderContext {
   const view = folder.dav!.view;
+  // A CalendarView shows hundreds of occurrences of one object: its change key is computed once.
+  const changeKeys = new Map<string, string>();
+  const changeKeyOf = (etag: string) => {
+    let k = changeKeys.get(etag);
+    if (k === undefined) changeKeys.set(etag, (k = etagChangeKey(etag)));
+    return k;
+  };
   const idOf = (href: string, etag: string, occ?: Occurrence) =>
-    ({ id: encodeDavItemId({ store: 'calendar', view, href: occ ? `${href}#${occ.recurrenceId.utc.getTime()}` : href }), changeKey: etagChangeKey(etag) });
+    ({ id: encodeDavItemId({ store: 'calendar', view, href: occ ? `${href}#${occ.recurrenceId.utc.getTime()}` : href }), changeKey: changeKeyOf(etag) });
   return {
     version: ctx.version,
     shape,
