@@ -543,20 +543,8 @@ function renderOccurrence(view: CalendarItemView, rc: CalendarRenderContext, for
       }
     }
   }
-  if (flat !== undefined) return flat ? raw(flatString(`<t:CalendarItem>${flat}</t:CalendarItem>`)) : x('t:CalendarItem', null);
+  if (flat !== undefined) return flat ? raw(`<t:CalendarItem>${flat}</t:CalendarItem>`) : x('t:CalendarItem', null);
   return x('t:CalendarItem', null, parts);
-}
-
-/**
- * The string as one flat copy rather than V8's tree of its concatenated pieces: thousands of
- * such trees joined into one answer made encoding it to UTF-8 three times slower (the
- * answer writer walks every leaf). Number() reads the whole string, which flattens it.
- */
-let flatSink: unknown;
-function flatString(s: string): string {
-  // kept (not optimised away): the call's only point is its effect on the string
-  flatSink = Number(s);
-  return s;
 }
 
 /** A property's value as text, for restrictions and sorting; undefined when the item has none. */
