@@ -3,7 +3,7 @@ import { NS, attr, child, elementChildren, path, textOf, type Element } from '..
 import { schemaViolation } from '../errors.js';
 import type { RequestContext } from '../operation.js';
 import { FolderTree, type FolderIdInput } from './tree.js';
-import { decodeFolderId, type FolderRef } from './folder-id.js';
+import { decodeFolderId, type DavStore, type FolderRef } from './folder-id.js';
 import { FolderMissingError, type MailFolder } from '../../ports/mail-store.js';
 
 export function parseFolderIdInput(el: Element): FolderIdInput {
@@ -85,6 +85,8 @@ function hintedPath(login: string, input: FolderIdInput | FolderRef): string | u
  * reference, is not where it was last seen, or no longer carries its stable id.
  */
 export async function loadTreeFor(ctx: RequestContext, inputs: (FolderIdInput | FolderRef)[], opts: { dav?: boolean } = {}): Promise<FolderTree> {
+  const stores = davStoresOf(inputs);
+  if (stores) return loadDavTree(ctx, stores);
   const paths = new Set<string>();
   for (const input of inputs) {
     const p = opts.dav ? undefined : hintedPath(ctx.user.login, input);
@@ -104,6 +106,42 @@ export async function loadTreeFor(ctx: RequestContext, inputs: (FolderIdInput | 
     return ref?.kind === 'mail' && ref.stableId !== undefined && !tree.find(ref);
   });
   return stale ? loadTree(ctx, opts) : tree;
+}
+
+const CALENDAR_DISTINGUISHED = new Set(['calendar', 'tasks']);
+
+/** The DAV stores these references name when every one of them is a calendar or address-book folder; else undefined. */
+function davStoresOf(inputs: (FolderIdInput | FolderRef)[]): Set<DavStore> | undefined {
+  if (!inputs.length) return undefined;
+  const stores = new Set<DavStore>();
+  for (const input of inputs) {
+    if ('distinguished' in input) {
+      const d = input.distinguished.toLowerCase();
+      if (input.mailbox) return undefined;
+      if (CALENDAR_DISTINGUISHED.has(d)) stores.add('calendar');
+      else if (d === 'contacts') stores.add('contacts');
+      else return undefined;
+      continue;
+    }
+    const ref = 'kind' in input ? input : decodeFolderId(input.id);
+    if (ref?.kind !== 'dav') return undefined;
+    stores.add(ref.store);
+  }
+  return stores;
+}
+
+/**
+ * A tree of just the calendars and/or address books, for requests that touch nothing else:
+ * no IMAP LIST-STATUS and no listing of the other DAV store. A server that does not answer
+ * leaves its folders unavailable, as in the whole tree.
+ */
+async function loadDavTree(ctx: RequestContext, stores: Set<DavStore>): Promise<FolderTree> {
+  const { calendars, contacts } = ctx.mailbox;
+  const [cals, books] = await Promise.all([
+    stores.has('calendar') && calendars ? calendars.listCalendars().catch(() => 'unavailable' as const) : undefined,
+    stores.has('contacts') && contacts ? contacts.listAddressBooks().catch(() => 'unavailable' as const) : undefined,
+  ]);
+  return new FolderTree([], { calendars: cals, addressBooks: books });
 }
 
 export function messagesChild(op: Element, name: string): Element | undefined {

@@ -2,8 +2,9 @@
 import { attr, elementChildren, type Element } from '../../soap/xml.js';
 import { EwsError, invalidIdMalformed, schemaViolation } from '../errors.js';
 import type { EwsFolder, FolderTree } from '../folders/tree.js';
+import type { FolderRef } from '../folders/folder-id.js';
 import { decodeItemId, type MailItemRef } from './item-id.js';
-import { decodeDavItemId, encodeDavItemId } from './dav-item-id.js';
+import { collectionOf, decodeDavItemId, encodeDavItemId } from './dav-item-id.js';
 import type { RequestContext } from '../operation.js';
 
 export interface ItemIdInput {
@@ -39,6 +40,26 @@ export function itemIdInputOf(el: Element): ItemIdInput {
   const id = attr(el, 'Id');
   if (id === undefined) throw schemaViolation(`${el.localName} needs an Id.`);
   return { id, changeKey };
+}
+
+/**
+ * The folders these item ids live in, as folder references, so a request can read just
+ * those (loadTreeFor); undefined when an id is neither a mail nor a DAV item id (the whole
+ * tree then judges it).
+ */
+export function folderRefsOfItems(ids: ItemIdInput[]): FolderRef[] | undefined {
+  const refs: FolderRef[] = [];
+  for (const { id } of ids) {
+    const mail = decodeItemId(id);
+    if (mail) {
+      refs.push(mail.folder);
+      continue;
+    }
+    const dav = decodeDavItemId(id);
+    if (!dav) return undefined;
+    refs.push({ kind: 'dav', store: dav.store, view: dav.view, href: collectionOf(dav.href) });
+  }
+  return refs;
 }
 
 /** True when any id is not a mail item id (a DAV item, or something malformed that the tree must judge). */

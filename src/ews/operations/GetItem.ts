@@ -7,8 +7,7 @@ import { loadTree, loadTreeFor, messagesChild } from '../folders/request.js';
 import { loadMailItems, renderContext } from '../items/load.js';
 import { needsOf, renderMailItem } from '../items/mail-item.js';
 import { associateMeetings } from '../items/meeting-message.js';
-import { findRewritten, groupByFolder, itemNotFound, parseItemIds, resolveItem, type ResolvedItem, itemInputsNeedDav } from '../items/request.js';
-import { decodeItemId } from '../items/item-id.js';
+import { findRewritten, folderRefsOfItems, groupByFolder, itemNotFound, parseItemIds, resolveItem, type ResolvedItem, itemInputsNeedDav } from '../items/request.js';
 import { parseItemShape } from '../items/shape.js';
 import { resolveDavItem } from '../dav/resolve.js';
 import { getDavItems } from '../dav/items.js';
@@ -20,7 +19,8 @@ export const GetItem: Operation = {
   async handle(req, ctx) {
     const shape = parseItemShape(messagesChild(req, 'ItemShape'));
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
-    const tree = itemInputsNeedDav(ids) ? await loadTree(ctx, { dav: true }) : await loadTreeFor(ctx, ids.map((i) => decodeItemId(i.id)!.folder));
+    const refs = folderRefsOfItems(ids);
+    const tree = refs ? await loadTreeFor(ctx, refs, { dav: itemInputsNeedDav(ids) }) : await loadTree(ctx, { dav: true });
     const davGroups = new Map<EwsFolder, { ref: DavItemRef; index: number }[]>();
     const resolved: (ResolvedItem | EwsError | 'dav')[] = ids.map((id, index) => {
       try {
