@@ -32,6 +32,7 @@ import { parseItemShape } from '../src/ews/items/shape.js';
 import { startBackends, type TestUser } from '../test/harness/backends.js';
 import { davRequest } from '../test/harness/clients.js';
 import { seedUser } from '../test/harness/seed.js';
+import { startGatewayProcess } from './common.js';
 
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -288,6 +289,8 @@ async function main(): Promise<void> {
   const backends = await startBackends({ dovecotPush: false });
   let gateway: Gateway | undefined;
   let ews: EwsClient | undefined;
+  let own: Awaited<ReturnType<typeof startGatewayProcess>> | undefined;
+  let ownClient: EwsClient | undefined;
   try {
     const user = await backends.addUser('calbench');
     const seeded = await seedUser(backends, user, { mail: false, dav: true });
@@ -311,6 +314,10 @@ async function main(): Promise<void> {
     gateway = await startGateway(config, createLogger('error', () => undefined));
     ews = new EwsClient(`${gateway.url}/EWS/Exchange.asmx`, user);
     const client = ews;
+    // The same gateway in a process of its own, as deployed: the client here no longer shares its thread.
+    own = await startGatewayProcess(backends);
+    const ownEws = new EwsClient(`${own.url}/EWS/Exchange.asmx`, user);
+    ownClient = ownEws;
 
     // --- the answers, checked once
     const answer = await client.post(CALENDAR_VIEW);
@@ -359,6 +366,7 @@ async function main(): Promise<void> {
     log(`measuring: ${WARMUP} warm-up + ${RUNS} runs each, interleaved ...`);
     const med = await timeEach({
       ews: () => client.post(CALENDAR_VIEW),
+      ewsOwn: () => ownEws.post(CALENDAR_VIEW),
       report: () => report(false),
       reportExpand: () => report(true),
       adapterReport: () => store.queryObjects(calPath, { component: 'VEVENT', range }),
@@ -392,6 +400,7 @@ async function main(): Promise<void> {
         ['request', 'median ms', 'ratio to REPORT (no expand)'],
         [
           ['EWS FindItem + CalendarView (ewsgate: REPORT, parse, expand, render)', f1(med.ews), `${f2(med.ews / med.report)}x`],
+          ['the same, the gateway in its own process (as deployed)', f1(med.ewsOwn), `${f2(med.ewsOwn / med.report)}x`],
           ['calendar-query REPORT, time-range, no expand (what ewsgate sends)', f1(med.report), '1.00x'],
           [`calendar-query REPORT, time-range, <C:expand> (${radicaleExpands ? 'Radicale expands' : `Radicale ${expandedVevents} VEVENTs: it does not expand`})`, f1(med.reportExpand), `${f2(med.reportExpand / med.report)}x`],
           ["the gateway's own REPORT (CalDavCalendarStore.queryObjects, in-process)", f1(med.adapterReport), `${f2(med.adapterReport / med.report)}x`],
@@ -426,6 +435,8 @@ async function main(): Promise<void> {
     process.stdout.write(out.join('\n') + '\n');
   } finally {
     ews?.close();
+    ownClient?.close();
+    own?.child.kill();
     await gateway?.close();
     await backends.stop();
   }

@@ -2,6 +2,8 @@
 // tables), the SOAP envelope, a gateway started in-process on the bench's backends, the imapflow
 // client as the gateway's pool configures it, V8 CPU profiles summarised by self time, and the
 // process plumbing (watchdog, exit codes). Only 127.0.0.1 is ever contacted.
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +12,7 @@ import { ImapFlow } from 'imapflow';
 import { loadConfig, type Config } from '../src/config.js';
 import { startGateway, type Gateway } from '../src/server/http.js';
 import { createLogger } from '../src/server/log.js';
-import type { Backends, TestUser } from '../test/harness/backends.js';
+import { freePort, type Backends, type TestUser } from '../test/harness/backends.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const M = 'http://schemas.microsoft.com/exchange/services/2006/messages';
@@ -291,4 +293,13 @@ export async function profileCpu(
       .map(([k, ms]) => [k, fmt(ms), pct(ms)]);
   const tables = [table(['file (self time)', 'ms', '%'], rows(s.files, files)), '', table(['function (self time)', 'ms', '%'], rows(s.functions, functions))].join('\n');
   return { wall, busy, idle, tables };
+}
+
+/** ewsgate in a process of its own, as deployed (bench/notify-server.ts), against the same backends. */
+export async function startGatewayProcess(b: Backends): Promise<{ child: ChildProcess; url: string }> {
+  const settings = { imap: b.imapUrl, dav: b.davUrl, smtp: `${b.smtpUrl}?auth=none`, port: await freePort(), pollSeconds: 60, sessionIdleSeconds: 600 };
+  const child = fork(new URL('./notify-server.ts', import.meta.url).pathname, [JSON.stringify(settings)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const [m] = (await once(child, 'message')) as [{ type: string; url: string }];
+  if (m.type !== 'ready') throw new Error(`the gateway process said ${JSON.stringify(m)}`);
+  return { child, url: m.url };
 }

@@ -16,7 +16,7 @@
 // Every figure is a median of interleaved runs after warm-up runs, printed and
 // never asserted: the bench fails only when an answer is wrong. Only 127.0.0.1
 // is contacted. See bench/README.md ("bench/items.ts") for what each figure means.
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import * as http from 'node:http';
@@ -38,8 +38,8 @@ import type { ItemShape } from '../src/ews/items/shape.js';
 import type { FetchedMessage } from '../src/ports/mail-store.js';
 import { ImapMailStore } from '../adapters/imap/imap-store.js';
 import { uidSet } from '../adapters/imap/convert.js';
-import { freePort, startBackends, type Backends, type TestUser } from '../test/harness/backends.js';
-import { benchConfig, envelope, f1, f2, f3, kb, log, poolLikeClient, profileCpu, runBench, sleep, startBenchGateway, table, timeEach as timeRuns, watchdog, type Step } from './common.js';
+import { startBackends, type Backends, type TestUser } from '../test/harness/backends.js';
+import { benchConfig, envelope, startGatewayProcess, f1, f2, f3, kb, log, poolLikeClient, profileCpu, runBench, sleep, startBenchGateway, table, timeEach as timeRuns, watchdog, type Step } from './common.js';
 
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 4);
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -1469,11 +1469,3 @@ function* iterFolders(tree: FolderTree): Generator<EwsFolder> {
 
 runBench('bench/items.ts', main);
 
-/** ewsgate in a child process (bench/notify-server.ts) against the same backends. */
-async function startGatewayProcess(b: Backends): Promise<{ child: ChildProcess; url: string }> {
-  const settings = { imap: b.imapUrl, dav: b.davUrl, smtp: `${b.smtpUrl}?auth=none`, port: await freePort(), pollSeconds: 60, sessionIdleSeconds: 600 };
-  const child = fork(new URL('./notify-server.ts', import.meta.url).pathname, [JSON.stringify(settings)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const [m] = (await once(child, 'message')) as [{ type: string; url: string }];
-  if (m.type !== 'ready') throw new Error(`the gateway process said ${JSON.stringify(m)}`);
-  return { child, url: m.url };
-}
