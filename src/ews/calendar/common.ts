@@ -6,6 +6,7 @@ import { htmlToText, textToHtml } from '../../convert/body.js';
 import { expandObject, isRecurring } from '../../convert/recurrence-expand.js';
 import type { Attachment, CalendarEvent, Person } from '../../convert/ical.js';
 import type { AnyCalendarView, CalendarRenderContext } from './views.js';
+import { ownItemRights } from '../items/effective-rights.js';
 
 /** Rendering a view asks this for the same instants over and over (a year's CalendarView: ~20 per item). */
 const isoCache = new Map<number, string>();
@@ -264,18 +265,7 @@ export const ITEM_PROPERTIES: ViewProperty[] = [
   { uri: 'item:Culture', render: () => x('t:Culture', null, 'en-US') },
   {
     uri: 'item:EffectiveRights',
-    render: (_v, rc) =>
-      x(
-        't:EffectiveRights',
-        null,
-        x('t:CreateAssociated', null, 'false'),
-        x('t:CreateContents', null, 'false'),
-        x('t:CreateHierarchy', null, 'false'),
-        x('t:Delete', null, 'true'),
-        x('t:Modify', null, 'true'),
-        x('t:Read', null, 'true'),
-        versionAtLeast(rc.version, 'Exchange2010_SP1') ? x('t:ViewPrivateItems', null, 'true') : undefined,
-      ),
+    render: (_v, rc) => ownItemRights(rc.version),
   },
   {
     uri: 'item:LastModifiedTime',

@@ -27,6 +27,7 @@ import {
 import { EwsError, schemaViolation } from '../errors.js';
 import type { PropertyPath } from '../properties/path.js';
 import type { ItemShape } from '../items/shape.js';
+import { ownItemRights } from '../items/effective-rights.js';
 
 /** What the store knows about a contact that its vCard does not say. */
 export interface ContactItemMeta {
@@ -365,18 +366,7 @@ const ITEM_TAIL: AnyField[] = [
   {
     uri: 'item:EffectiveRights',
     element: 'EffectiveRights',
-    render: (_i, rc) =>
-      x(
-        't:EffectiveRights',
-        null,
-        x('t:CreateAssociated', null, 'false'),
-        x('t:CreateContents', null, 'false'),
-        x('t:CreateHierarchy', null, 'false'),
-        x('t:Delete', null, 'true'),
-        x('t:Modify', null, 'true'),
-        x('t:Read', null, 'true'),
-        versionAtLeast(rc.version, 'Exchange2010_SP1') ? x('t:ViewPrivateItems', null, 'true') : undefined,
-      ),
+    render: (_i, rc) => ownItemRights(rc.version),
   },
   { uri: 'item:LastModifiedTime', element: 'LastModifiedTime', render: (_i, rc) => dateEl('t:LastModifiedTime', rc.meta.lastModified), value: (_i, m) => isoDateTime(m.lastModified) },
   { uri: 'item:IsAssociated', element: 'IsAssociated', since: 'Exchange2010', render: () => x('t:IsAssociated', null, 'false'), value: () => 'false' },

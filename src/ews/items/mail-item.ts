@@ -15,6 +15,7 @@ import type { ItemShape } from './shape.js';
 import { AQS_TEXT_URI } from './aqs.js';
 import { keywordToCategory } from './keywords.js';
 import { meetingElement, meetingItemClass, meetingNeeds, renderMeetingFields, type MeetingData } from './meeting-message.js';
+import { ownItemRights } from './effective-rights.js';
 
 /** What a property costs: the FETCH items it needs. `body` means the decoded text/html sections. */
 export type Need = 'flags' | 'internalDate' | 'size' | 'envelope' | 'structure' | 'headers' | 'body' | 'source'
@@ -179,18 +180,7 @@ const PROPERTIES: MailProperty[] = [
   {
     uri: 'item:EffectiveRights',
     needs: [],
-    render: (_i, rc) =>
-      x(
-        't:EffectiveRights',
-        null,
-        x('t:CreateAssociated', null, 'false'),
-        x('t:CreateContents', null, 'false'),
-        x('t:CreateHierarchy', null, 'false'),
-        x('t:Delete', null, 'true'),
-        x('t:Modify', null, 'true'),
-        x('t:Read', null, 'true'),
-        versionAtLeast(rc.version, 'Exchange2010_SP1') ? x('t:ViewPrivateItems', null, 'true') : undefined,
-      ),
+    render: (_i, rc) => ownItemRights(rc.version),
   },
   { uri: 'item:LastModifiedTime', needs: ['internalDate'], render: (i) => x('t:LastModifiedTime', null, isoDate(i.msg.internalDate) ?? ''), value: (i) => isoDate(i.msg.internalDate) },
   { uri: 'item:IsAssociated', needs: [], since: 'Exchange2010', render: () => x('t:IsAssociated', null, 'false') },

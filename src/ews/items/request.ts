@@ -88,10 +88,12 @@ export async function relocate(ctx: RequestContext, batches: { folder: EwsFolder
     const path = folder.mail!.path;
     const { messages } = await ctx.mailbox.mail.fetchMessages(path, entries.map((e) => e.item.ref.uid), {});
     const present = new Set(messages.map((m) => m.uid));
-    for (const e of entries) {
-      if (present.has(e.item.ref.uid)) continue;
-      const { uids } = await ctx.mailbox.mail.searchMessages(path, { header: { [STABLE_ID_HEADER]: ids[e.index].id } });
-      if (uids.length) e.item = { ...e.item, ref: { ...e.item.ref, uid: uids[uids.length - 1] } };
+    const gone = entries.filter((e) => !present.has(e.item.ref.uid));
+    if (!gone.length) continue;
+    const moved = await findRewritten(ctx, folder, gone.map((e) => ids[e.index].id));
+    for (const e of gone) {
+      const uid = moved.get(ids[e.index].id);
+      if (uid !== undefined) e.item = { ...e.item, ref: { ...e.item.ref, uid } };
     }
   }
 }

@@ -42,11 +42,11 @@ export const FindItem: Operation = {
       const needs = needsOf(shape, true);
       if (grouping) for (const p of [grouping.by, grouping.aggregateOn]) for (const n of fieldNeeds(p)) needs.add(n);
       const render = (i: MailItem, mime?: Buffer) => renderMailItem(i, rc, true, mime);
-      const uidOrder = !sortFields.length ? 'uid-desc' : planSort(sortFields);
-      if (folder.mail?.selectable && traversal !== 'SoftDeleted' && traversal !== 'Associated' && !restriction && !grouping && (uidOrder === 'uid-desc' || uidOrder === 'uid-asc')) {
+      const sortPlan = sortFields.length ? planSort(sortFields) : 'uid-desc';
+      if (folder.mail?.selectable && traversal !== 'SoftDeleted' && traversal !== 'Associated' && !restriction && !grouping && (sortPlan === 'uid-desc' || sortPlan === 'uid-asc')) {
         // A view of the whole folder in UID order (newest first, or by article number as DavMail
         // asks) needs no SEARCH: sequence numbers are in UID order, so a page is a range of them.
-        const loaded = await loadMailWindow(store, folder, uidOrder === 'uid-desc' ? 'newest' : 'oldest', (n) => pageRange(n, paging), needs);
+        const loaded = await loadMailWindow(store, folder, sortPlan === 'uid-desc' ? 'newest' : 'oldest', (n) => pageRange(n, paging), needs);
         const { attributes } = pageRange(loaded.state.exists, paging);
         return ok(x('m:RootFolder', attributes, x('t:Items', null, loaded.items.map((i) => render(i, loaded.mime.get(i.msg.uid))))));
       }
@@ -54,7 +54,6 @@ export const FindItem: Operation = {
       // No dumpster and no associated (FAI) items behind IMAP: those views are empty.
       if (folder.mail?.selectable && (traversal === 'Shallow' || traversal === 'Deep')) {
         const plan = planSearch(restriction);
-        const sortPlan = sortFields.length ? planSort(sortFields) : 'uid-desc';
         const search = Object.keys(plan.search).length ? plan.search : { all: true };
         const found = await store.searchMessages(folder.mail.path, search, Array.isArray(sortPlan) && sortPlan.length ? sortPlan : undefined);
         uids = found.uids;
