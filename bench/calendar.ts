@@ -5,10 +5,12 @@
 //  1. FindItem with a CalendarView over a year (Default shape) of a calendar holding 50 recurring
 //     series (weekly, daily, monthly, yearly; some with EXDATEs and modified occurrences; Europe/
 //     Berlin and UTC) and 30 single events,  vs  tsdav's calendarQuery: the calendar-query REPORT
-//     with a time-range that the gateway itself sends (calendar-data NOT expanded: the gateway
-//     expands), and the same REPORT with <C:expand> (Radicale expands) for comparison.
+//     with a time-range a CalDAV client sends (calendar-data NOT expanded), and the same REPORT
+//     with <C:expand> for comparison. The gateway reads through its calendar mirror
+//     (adapters/caldav/mirror.ts: a sync-collection, then only what changed); a second gateway
+//     with EWSGATE_CALDAV_MIRROR_MB=0 sends the time-range REPORT itself each time.
 //  2. Where the gateway's time goes: its pieces called in-process on the same data (the adapter's
-//     REPORT, parsing, expansion, rendering), and a V8 CPU profile of the HTTP requests.
+//     read warm, cold and without mirror, parsing, expansion, rendering), and a V8 CPU profile.
 //
 // Every figure is the median of BENCH_RUNS interleaved runs after BENCH_WARMUP warm-up runs
 // (BENCH_CPU_PROFILE=file.cpuprofile keeps the profile of 3.); the
@@ -25,6 +27,7 @@ import { startGateway, type Gateway } from '../src/server/http.js';
 import { createLogger } from '../src/server/log.js';
 import { NS, parseXml } from '../src/soap/xml.js';
 import { CalDavCalendarStore } from '../adapters/caldav/caldav-store.js';
+import { CalendarMirror } from '../adapters/caldav/mirror.js';
 import { calendarViewItems, readObjects } from '../src/ews/calendar/load.js';
 import { renderCalendarView } from '../src/ews/calendar/item.js';
 import type { CalendarRenderContext } from '../src/ews/calendar/views.js';
@@ -288,6 +291,8 @@ async function main(): Promise<void> {
   log('starting Dovecot + Radicale ...');
   const backends = await startBackends({ dovecotPush: false });
   let gateway: Gateway | undefined;
+  let noMirrorGateway: Gateway | undefined;
+  let noMirrorClient: EwsClient | undefined;
   let ews: EwsClient | undefined;
   let own: Awaited<ReturnType<typeof startGatewayProcess>> | undefined;
   let ownClient: EwsClient | undefined;
@@ -307,11 +312,14 @@ async function main(): Promise<void> {
     const objectsStored = SERIES + SINGLES + seeded.dav!.events.length;
     log(`calendar filled: ${SERIES} series + ${SINGLES} singles + ${seeded.dav!.events.length} seeded fixtures`);
 
-    const config = loadConfig({
-      env: {},
-      flags: { listen: '127.0.0.1:0', imap: backends.imapUrl, smtp: backends.smtpUrl, caldav: backends.davUrl, carddav: backends.davUrl, mailDomain: backends.domain, logLevel: 'error', sessionIdleSeconds: '600' },
-    });
-    gateway = await startGateway(config, createLogger('error', () => undefined));
+    const flags = { listen: '127.0.0.1:0', imap: backends.imapUrl, smtp: backends.smtpUrl, caldav: backends.davUrl, carddav: backends.davUrl, mailDomain: backends.domain, logLevel: 'error', sessionIdleSeconds: '600' };
+    gateway = await startGateway(loadConfig({ env: {}, flags }), createLogger('error', () => undefined));
+    noMirrorGateway = await startGateway(
+      loadConfig({ env: {}, flags: { ...flags, caldavMirrorMb: '0' } }),
+      createLogger('error', () => undefined),
+    );
+    const noMirrorEws = new EwsClient(`${noMirrorGateway.url}/EWS/Exchange.asmx`, user);
+    noMirrorClient = noMirrorEws;
     ews = new EwsClient(`${gateway.url}/EWS/Exchange.asmx`, user);
     const client = ews;
     // The same gateway in a process of its own, as deployed: the client here no longer shares its thread.
@@ -348,7 +356,11 @@ async function main(): Promise<void> {
 
     // --- 1 and 2. the HTTP requests and the gateway's pieces (in-process, on the same data), all
     // measured interleaved in the same rounds, so that load from elsewhere hits them alike
-    const store = new CalDavCalendarStore({ baseUrl: backends.davUrl, username: user.email, password: user.password });
+    const MIRROR_BYTES = 64 * 1024 * 1024;
+    const davOpts = { baseUrl: backends.davUrl, username: user.email, password: user.password };
+    // as the gateway's: a process-wide mirror, re-validated by sync-collection on each read
+    const store = new CalDavCalendarStore({ ...davOpts, mirror: new CalendarMirror(MIRROR_BYTES) });
+    const plainStore = new CalDavCalendarStore(davOpts);
     const range = { start: new Date(VIEW_START), end: new Date(VIEW_END) };
     const results = await store.queryObjects(calPath, { component: 'VEVENT', range });
     const shape = parseItemShape(parseXml(`<m:ItemShape xmlns:m="${NS.messages}" xmlns:t="${NS.types}"><t:BaseShape>Default</t:BaseShape></m:ItemShape>`).documentElement!);
@@ -370,6 +382,11 @@ async function main(): Promise<void> {
       report: () => report(false),
       reportExpand: () => report(true),
       adapterReport: () => store.queryObjects(calPath, { component: 'VEVENT', range }),
+      // the first read of a process: sync-collection from scratch + calendar-query of everything
+      adapterCold: () => new CalDavCalendarStore({ ...davOpts, mirror: new CalendarMirror(MIRROR_BYTES) }).queryObjects(calPath, { component: 'VEVENT', range }),
+      // without a mirror (EWSGATE_CALDAV_MIRROR_MB=0): the time-range calendar-query every time
+      adapterNoMirror: () => plainStore.queryObjects(calPath, { component: 'VEVENT', range }),
+      ewsNoMirror: () => noMirrorEws.post(CALENDAR_VIEW),
       // what the folder tree asks Radicale before the REPORT (FolderTree.load lists calendars and address books every request)
       listCalendars: () => store.listCalendars(),
       // fresh parses: what the pieces below work on must not be warmer than a request's
@@ -399,11 +416,14 @@ async function main(): Promise<void> {
       table(
         ['request', 'median ms', 'ratio to REPORT (no expand)'],
         [
-          ['EWS FindItem + CalendarView (ewsgate: REPORT, parse, expand, render)', f1(med.ews), `${f2(med.ews / med.report)}x`],
+          ['EWS FindItem + CalendarView (ewsgate: sync-collection on its mirror, parse, expand, render)', f1(med.ews), `${f2(med.ews / med.report)}x`],
           ['the same, the gateway in its own process (as deployed)', f1(med.ewsOwn), `${f2(med.ewsOwn / med.report)}x`],
-          ['calendar-query REPORT, time-range, no expand (what ewsgate sends)', f1(med.report), '1.00x'],
+          ['the same without the calendar mirror (EWSGATE_CALDAV_MIRROR_MB=0: the time-range REPORT each time)', f1(med.ewsNoMirror), `${f2(med.ewsNoMirror / med.report)}x`],
+          ['calendar-query REPORT, time-range, no expand (what a CalDAV client sends; ewsgate without mirror)', f1(med.report), '1.00x'],
           [`calendar-query REPORT, time-range, <C:expand> (${radicaleExpands ? 'Radicale expands' : `Radicale ${expandedVevents} VEVENTs: it does not expand`})`, f1(med.reportExpand), `${f2(med.reportExpand / med.report)}x`],
-          ["the gateway's own REPORT (CalDavCalendarStore.queryObjects, in-process)", f1(med.adapterReport), `${f2(med.adapterReport / med.report)}x`],
+          ["the gateway's read (CalDavCalendarStore.queryObjects, in-process; mirror current: one sync-collection)", f1(med.adapterReport), `${f2(med.adapterReport / med.report)}x`],
+          ['  the same, first read of a process (sync-collection from scratch + calendar-query of all objects)', f1(med.adapterCold), `${f2(med.adapterCold / med.report)}x`],
+          ['  the same without a mirror (the time-range calendar-query)', f1(med.adapterNoMirror), `${f2(med.adapterNoMirror / med.report)}x`],
         ],
       ),
     );
@@ -418,7 +438,7 @@ async function main(): Promise<void> {
       table(
         ['piece', 'ms', '% of the EWS median'],
         [
-          ["the adapter's REPORT (CalDavCalendarStore.queryObjects: HTTP + multistatus parse)", f1(pieces.adapterReport), `${f1((pieces.adapterReport / med.ews) * 100)}%`],
+          ["the adapter's read (CalDavCalendarStore.queryObjects: sync-collection, mirror current)", f1(pieces.adapterReport), `${f1((pieces.adapterReport / med.ews) * 100)}%`],
           [`parse ${objectsInRange} iCalendar objects (readObjects → parseCalendarObject)`, f1(pieces.parse), `${f1((pieces.parse / med.ews) * 100)}%`],
           [`expand to ${viewItems.length} instances and sort (calendarViewItems; its median less the parse's)`, f1(pieces.expand), `${f1((pieces.expand / med.ews) * 100)}%`],
           [`render ${viewItems.length} CalendarItems (renderCalendarView, Default shape)`, f1(pieces.render), `${f1((pieces.render / med.ews) * 100)}%`],
@@ -436,8 +456,10 @@ async function main(): Promise<void> {
   } finally {
     ews?.close();
     ownClient?.close();
+    noMirrorClient?.close();
     own?.child.kill();
     await gateway?.close();
+    await noMirrorGateway?.close();
     await backends.stop();
   }
 }

@@ -61,6 +61,7 @@ import {
   type Multistatus,
   type MultistatusResponse,
 } from './dav-xml.js';
+import { CalendarMirror } from './mirror.js';
 import { SNAPSHOT_PREFIX, SYNC_PREFIX, decodeSnapshot, diffSnapshots, encodeSnapshot } from './snapshot.js';
 
 export interface CalDavOptions {
@@ -74,6 +75,8 @@ export interface CalDavOptions {
   timeoutMs?: number;
   /** Multiget batch size (default 100 hrefs per REPORT). */
   multigetBatch?: number;
+  /** Where queryObjects keeps collections current by sync-collection (mirror.ts); none: every query asks the server. */
+  mirror?: CalendarMirror;
 }
 
 // Discovery results per server and user (never credentials): one PROPFIND pair per process, not per request.
@@ -81,6 +84,9 @@ const homeCache = new Map<string, string>();
 const capsCache = new Map<string, CalendarStoreCapabilities>();
 
 const ALL_COMPONENTS: CalendarComponent[] = ['VEVENT', 'VTODO', 'VJOURNAL'];
+// What a comp-filter on the component matches, read from the text: a component's BEGIN line
+// cannot occur otherwise (line breaks inside values are escaped as \n).
+const COMPONENT_LINE = { VEVENT: /^BEGIN:VEVENT\r?$/m, VTODO: /^BEGIN:VTODO\r?$/m } as const;
 
 const CALENDAR_PROPS = `<D:prop>
     <D:resourcetype/>
@@ -118,8 +124,10 @@ export class CalDavCalendarStore implements CalendarStore {
   private readonly timeoutMs: number;
   private readonly batch: number;
   private readonly cacheKey: string;
+  private readonly mirror?: CalendarMirror;
 
   constructor(opts: CalDavOptions) {
+    this.mirror = opts.mirror;
     this.base = new URL(opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
     this.auth = 'Basic ' + Buffer.from(`${opts.username}:${opts.password}`, 'utf8').toString('base64');
     this.timeoutMs = opts.timeoutMs ?? 30_000;
@@ -349,11 +357,26 @@ export class CalDavCalendarStore implements CalendarStore {
   }
 
   async queryObjects(calendarHref: string, query: { component: 'VEVENT' | 'VTODO'; range?: TimeRange }): Promise<DavObjectResult[]> {
+    if (this.mirror && (await this.capabilities()).syncCollection) {
+      const all = await this.mirror.objects(`${this.cacheKey}\u0000${decodedPath(calendarHref)}`, {
+        sync: (token) => this.syncCollection(calendarHref, token),
+        readAll: () => this.calendarQuery(calendarHref, ''),
+        read: (hrefs) => this.readEach(calendarHref, hrefs),
+      });
+      // the whole collection, unfiltered by range: callers expand and check instances themselves
+      const holds = COMPONENT_LINE[query.component];
+      if (all) return all.filter((r) => !isDavObject(r) || holds.test(r.data));
+    }
     const range = query.range ? `<C:time-range start="${davTime(query.range.start)}" end="${davTime(query.range.end)}"/>` : '';
+    return this.calendarQuery(calendarHref, `<C:comp-filter name="${query.component}">${range}</C:comp-filter>`);
+  }
+
+  /** calendar-query REPORT with this filter inside VCALENDAR's; a REPORT that fails as a whole is read object by object. */
+  private async calendarQuery(calendarHref: string, filter: string): Promise<DavObjectResult[]> {
     const body = `<?xml version="1.0" encoding="utf-8"?>
 <C:calendar-query ${NS_DECL}>
   <D:prop><D:getetag/><C:calendar-data/></D:prop>
-  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="${query.component}">${range}</C:comp-filter></C:comp-filter></C:filter>
+  <C:filter><C:comp-filter name="VCALENDAR">${filter}</C:comp-filter></C:filter>
 </C:calendar-query>`;
     const r = await this.request('REPORT', calendarHref, { depth: '1', body });
     if (r.status === 404) throw new CalendarMissingError(calendarHref);

@@ -105,9 +105,11 @@ export interface CalendarStore {
   /** Every resource's href and ETag (PROPFIND depth 1), without data. */
   listObjects(calendarHref: string): Promise<DavObjectRef[]>;
   /**
-   * calendar-query REPORT: resources holding the component, with data. With `range`, only those
-   * with an instance overlapping it (server-side, recurrences included: what CalendarView needs).
-   * A resource the server cannot read comes back as an error entry, never hiding the others.
+   * Resources holding the component, with data. `range` is a hint: the server may be asked to
+   * leave out resources without an instance in it (calendar-query time-range), but an adapter
+   * that keeps a current copy of the collection (adapters/caldav/mirror.ts) answers all of them,
+   * so callers expand and check instances themselves. A resource the server cannot read comes
+   * back as an error entry, never hiding the others. Order is not meaningful.
    */
   queryObjects(calendarHref: string, query: { component: 'VEVENT' | 'VTODO'; range?: TimeRange }): Promise<DavObjectResult[]>;
   /** calendar-multiget REPORT; hrefs the server does not have come back as 404 entries, in request order. */
