@@ -1,6 +1,6 @@
-// Notifications without Dovecot push: one IMAP watcher per user (IDLE on INBOX, STATUS
-// polling for the rest, MODSEQ diffs on its own connection), at most one backend
-// connection per user however many streams it has; and both sources with Dovecot
+// Notifications without Dovecot push: one IMAP watcher per user (IDLE on INBOX, NOTIFY
+// or else STATUS polling for the rest, MODSEQ diffs on its own connection), at most one
+// backend connection per user however many streams it has; and both sources with Dovecot
 // restarted under held streams (this file runs its own Dovecot, to restart it).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,21 +9,32 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startBackends, type Backends, type TestUser } from './harness/backends.js';
 import { withImap } from './harness/clients.js';
+import { ImapWatcherFactory } from '../adapters/imap/watcher.js';
 import { StreamReader, addPushUser, deliverLmtp, did, rawMessage, startNotifyGateway, subscribe, waitUntil, type NotifyGateway } from './notify-support.js';
 
 let b: Backends;
+/** Polls the other folders, as for a server without NOTIFY. */
 let watch: NotifyGateway;
+/** Uses Dovecot's NOTIFY, and would poll only once an hour. */
+let notifyWatch: NotifyGateway;
 let push: NotifyGateway;
 let restarted: ReturnType<typeof spawn> | undefined;
 
 before(async () => {
   b = await startBackends();
-  watch = await startNotifyGateway({ backends: b, push: false, notify: { pollMs: 300, heartbeatMs: 60_000, minuteMs: 60_000 } });
+  const endpoint = { host: '127.0.0.1', port: Number(new URL(b.imapUrl).port), secure: false };
+  watch = await startNotifyGateway({
+    backends: b,
+    push: false,
+    notify: { pollMs: 300, heartbeatMs: 60_000, minuteMs: 60_000, watcher: new ImapWatcherFactory(endpoint, { useNotify: false }) },
+  });
+  notifyWatch = await startNotifyGateway({ backends: b, push: false, notify: { pollMs: 3_600_000, heartbeatMs: 60_000, minuteMs: 60_000 } });
   push = await startNotifyGateway({ backends: b, push: true, notify: { heartbeatMs: 60_000, minuteMs: 60_000 } });
 });
 
 after(async () => {
   await watch?.close();
+  await notifyWatch?.close();
   await push?.close();
   if (restarted?.pid && restarted.exitCode === null) await stopDovecot(restarted.pid);
   await b?.stop();
@@ -100,6 +111,36 @@ describe('IMAP watcher', () => {
       });
       const evs = await s.waitForEvents((e) => e.some((x) => x.kind === 'CreatedEvent' && !!x.folderId) && e.filter((x) => x.kind === 'CreatedEvent' && !!x.itemId).length >= 2, 10_000);
       assert.ok(evs.some((e) => e.kind === 'NewMailEvent'), JSON.stringify(evs));
+    } finally {
+      s.abort();
+    }
+  });
+
+  test('with NOTIFY, changes in other folders and a folder created and renamed arrive without polling', async () => {
+    const user = await freshUser();
+    const { id } = await subscribe(notifyWatch, user, 'Streaming', { all: true });
+    const s = new StreamReader(notifyWatch, user, [id], 1);
+    try {
+      await waitUntil(() => (s.status === 200 && notifyWatch.gateway.notifications.hub.stats().watcherConnections >= 1 ? true : undefined), 5000);
+      await new Promise((r) => setTimeout(r, 500));
+      await withImap(b, user, async (c) => {
+        await c.append('Archive', rawMessage('archived under NOTIFY'), []);
+        await c.mailboxCreate('Notified');
+      });
+      const created = await s
+        .waitForEvents((e) => e.some((x) => x.kind === 'NewMailEvent') && e.some((x) => x.kind === 'CreatedEvent' && !!x.folderId), 10_000)
+        .catch((e) => assert.fail(`${e}\n${logs(notifyWatch)}`));
+      assert.ok(created.some((x) => x.kind === 'CreatedEvent' && !!x.itemId), JSON.stringify(created));
+      const folderId = created.find((x) => x.kind === 'CreatedEvent' && x.folderId)!.folderId;
+      await withImap(b, user, async (c) => {
+        await c.mailboxOpen('Archive');
+        await c.messageFlagsAdd('1:*', ['\\Flagged']);
+        await c.mailboxRename('Notified', 'Notified again');
+      });
+      await s
+        .waitForEvents((e) => e.some((x) => x.kind === 'ModifiedEvent' && !!x.itemId) && e.some((x) => x.kind === 'ModifiedEvent' && x.folderId === folderId), 10_000)
+        .catch((e) => assert.fail(`${e}\n${logs(notifyWatch)}`));
+      assert.equal(notifyWatch.gateway.notifications.hub.stats().watcherConnections, 1);
     } finally {
       s.abort();
     }

@@ -124,7 +124,9 @@ export class ImapMailStore implements MailStore {
           const list = Array.isArray(attrs[1]) ? attrs[1] : [];
           const values: Record<string, string> = {};
           for (let i = 0; i + 1 < list.length; i += 2) values[atomText(list[i]).toUpperCase()] = atomText(list[i + 1]);
-          status.set(normalizeInbox(decodePath(this.client, atomText(attrs[0]))), values);
+          // merged: a watcher's NOTIFY (watcher.ts) may add a partial STATUS of the same folder
+          const path = normalizeInbox(decodePath(this.client, atomText(attrs[0])));
+          status.set(path, { ...status.get(path), ...values });
         },
       },
     });

@@ -1,9 +1,13 @@
 // MailWatcher over IMAP: one imapflow connection per watched user that IDLEs on one
 // folder (EXAMINE, so \Recent is left alone) and rings on EXISTS / EXPUNGE / VANISHED /
-// FETCH FLAGS there; a timer rings for the other folders (the hub then compares one
-// LIST-STATUS with what it knows). A dropped connection is reconnected with a growing
-// pause, and `ready` after each reconnect makes the hub diff whatever happened meanwhile.
+// FETCH FLAGS there. The other folders: where the server has NOTIFY (RFC 5465; Dovecot
+// does), it tells of new, expunged and re-flagged messages in any personal folder by an
+// unsolicited STATUS and of created, renamed and deleted folders by LIST, on the same
+// connection; elsewhere a timer rings and the hub compares one LIST-STATUS with what it
+// knows. A dropped connection is reconnected with a growing pause, and `ready` after
+// each reconnect makes the hub diff whatever happened meanwhile.
 import { ImapFlow } from 'imapflow';
+import { decodePath } from 'imapflow/lib/tools.js';
 import { BackendAuthError, BackendUnavailableError, type MailStore } from '../../src/ports/mail-store.js';
 import type { MailWatcher, MailWatcherFactory, WatcherListener } from '../../src/ports/mail-watcher.js';
 import { ImapMailStore } from './imap-store.js';
@@ -16,6 +20,8 @@ export interface ImapWatcherOptions {
   /** First pause before reconnecting; doubles up to maxBackoffMs. */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /** Use NOTIFY where the server has it (default); false: poll as for servers without it. */
+  useNotify?: boolean;
 }
 
 export class ImapWatcherFactory implements MailWatcherFactory {
@@ -170,8 +176,10 @@ class ImapWatcher implements MailWatcher {
         await client.mailboxOpen(this.idlePath, { readOnly: true });
         backoff = first;
         this.listener.ready();
-        this.pollTimer = setInterval(() => this.listener.changed(null), this.pollMs);
-        this.pollTimer.unref();
+        if (!(await this.notifyEverywhere(client))) {
+          this.pollTimer = setInterval(() => this.listener.changed(null), this.pollMs);
+          this.pollTimer.unref();
+        }
         this.setState('running');
         while (!this.closed && client.usable) {
           if (this.users > 0) {
@@ -204,6 +212,37 @@ class ImapWatcher implements MailWatcher {
     }
   }
 
+  /**
+   * NOTIFY SET for the selected folder and every personal one. The server's STATUS and LIST
+   * lines arrive unsolicited (in IDLE or between commands) and reach imapflow's connection-wide
+   * handlers; during a command of the store they may reach that command's handlers instead,
+   * which take them as fresher values of a folder they list (imap-store merges them), and the
+   * diff running then sees the change anyway. False when the server cannot: poll instead.
+   */
+  private async notifyEverywhere(client: ImapFlow): Promise<boolean> {
+    if (this.opts.useNotify === false || !client.capabilities.has('NOTIFY')) return false;
+    const raw = client as unknown as NotifyCapable;
+    raw.untaggedHandlers.STATUS = async (u) => {
+      const name = atomText(u.attributes?.[0]);
+      if (!name) return;
+      const path = decodePath(client, name);
+      this.listener.changed(/^inbox$/i.test(path) ? 'INBOX' : path);
+    };
+    // a folder created, renamed or deleted: the hub lists again
+    raw.untaggedHandlers.LIST = async () => this.listener.changed(null);
+    const atom = (value: string) => ({ type: 'ATOM', value });
+    const messages = [atom('MessageNew'), atom('MessageExpunge'), atom('FlagChange')];
+    try {
+      const res = await raw.exec('NOTIFY', [atom('SET'), [atom('SELECTED'), messages], [atom('PERSONAL'), [...messages, atom('MailboxName')]]], { untagged: {} });
+      res.next();
+      return true;
+    } catch {
+      delete raw.untaggedHandlers.STATUS;
+      delete raw.untaggedHandlers.LIST;
+      return false;
+    }
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -214,4 +253,18 @@ class ImapWatcher implements MailWatcher {
       this.sleeping = { timer, wake: resolve };
     });
   }
+}
+
+type UntaggedAttr = { type?: string; value?: unknown } | UntaggedAttr[];
+type UntaggedHandler = (u: { attributes?: UntaggedAttr[] }) => Promise<void>;
+// imapflow's exec() and its connection-wide untagged handlers are public in its code but not in its typings.
+interface NotifyCapable {
+  untaggedHandlers: Record<string, UntaggedHandler | undefined>;
+  exec(command: string, attributes: unknown[], options: { untagged: Record<string, UntaggedHandler> }): Promise<{ next: () => void }>;
+}
+
+function atomText(a: UntaggedAttr | undefined): string {
+  if (!a || Array.isArray(a)) return '';
+  const v = a.value;
+  return v === undefined || v === null ? '' : Buffer.isBuffer(v) ? v.toString() : String(v);
 }
