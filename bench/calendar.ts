@@ -7,8 +7,8 @@
 //     Berlin and UTC) and 30 single events,  vs  tsdav's calendarQuery: the calendar-query REPORT
 //     with a time-range a CalDAV client sends (calendar-data NOT expanded), and the same REPORT
 //     with <C:expand> for comparison. The gateway reads through its calendar mirror
-//     (adapters/caldav/mirror.ts: a sync-collection, then only what changed); a second gateway
-//     with EWSGATE_CALDAV_MIRROR_MB=0 sends the time-range REPORT itself each time.
+//     (adapters/dav/collection-mirror.ts: a sync-collection, then only what changed); a second gateway
+//     with EWSGATE_DAV_MIRROR_MB=0 sends the time-range REPORT itself each time.
 //  2. Where the gateway's time goes: its pieces called in-process on the same data (the adapter's
 //     read warm, cold and without mirror, parsing, expansion, rendering), and a V8 CPU profile.
 //
@@ -27,7 +27,7 @@ import { startGateway, type Gateway } from '../src/server/http.js';
 import { createLogger } from '../src/server/log.js';
 import { NS, parseXml } from '../src/soap/xml.js';
 import { CalDavCalendarStore } from '../adapters/caldav/caldav-store.js';
-import { CalendarMirror } from '../adapters/caldav/mirror.js';
+import { CollectionMirror } from '../adapters/dav/collection-mirror.js';
 import { calendarViewItems, readObjects } from '../src/ews/calendar/load.js';
 import { renderCalendarView } from '../src/ews/calendar/item.js';
 import type { CalendarRenderContext } from '../src/ews/calendar/views.js';
@@ -315,7 +315,7 @@ async function main(): Promise<void> {
     const flags = { listen: '127.0.0.1:0', imap: backends.imapUrl, smtp: backends.smtpUrl, caldav: backends.davUrl, carddav: backends.davUrl, mailDomain: backends.domain, logLevel: 'error', sessionIdleSeconds: '600' };
     gateway = await startGateway(loadConfig({ env: {}, flags }), createLogger('error', () => undefined));
     noMirrorGateway = await startGateway(
-      loadConfig({ env: {}, flags: { ...flags, caldavMirrorMb: '0' } }),
+      loadConfig({ env: {}, flags: { ...flags, davMirrorMb: '0' } }),
       createLogger('error', () => undefined),
     );
     const noMirrorEws = new EwsClient(`${noMirrorGateway.url}/EWS/Exchange.asmx`, user);
@@ -359,7 +359,7 @@ async function main(): Promise<void> {
     const MIRROR_BYTES = 64 * 1024 * 1024;
     const davOpts = { baseUrl: backends.davUrl, username: user.email, password: user.password };
     // as the gateway's: a process-wide mirror, re-validated by sync-collection on each read
-    const store = new CalDavCalendarStore({ ...davOpts, mirror: new CalendarMirror(MIRROR_BYTES) });
+    const store = new CalDavCalendarStore({ ...davOpts, mirror: new CollectionMirror(MIRROR_BYTES) });
     const plainStore = new CalDavCalendarStore(davOpts);
     const range = { start: new Date(VIEW_START), end: new Date(VIEW_END) };
     const results = await store.queryObjects(calPath, { component: 'VEVENT', range });
@@ -383,8 +383,8 @@ async function main(): Promise<void> {
       reportExpand: () => report(true),
       adapterReport: () => store.queryObjects(calPath, { component: 'VEVENT', range }),
       // the first read of a process: sync-collection from scratch + calendar-query of everything
-      adapterCold: () => new CalDavCalendarStore({ ...davOpts, mirror: new CalendarMirror(MIRROR_BYTES) }).queryObjects(calPath, { component: 'VEVENT', range }),
-      // without a mirror (EWSGATE_CALDAV_MIRROR_MB=0): the time-range calendar-query every time
+      adapterCold: () => new CalDavCalendarStore({ ...davOpts, mirror: new CollectionMirror(MIRROR_BYTES) }).queryObjects(calPath, { component: 'VEVENT', range }),
+      // without a mirror (EWSGATE_DAV_MIRROR_MB=0): the time-range calendar-query every time
       adapterNoMirror: () => plainStore.queryObjects(calPath, { component: 'VEVENT', range }),
       ewsNoMirror: () => noMirrorEws.post(CALENDAR_VIEW),
       // what the folder tree asks Radicale before the REPORT (FolderTree.load lists calendars and address books every request)
@@ -418,7 +418,7 @@ async function main(): Promise<void> {
         [
           ['EWS FindItem + CalendarView (ewsgate: sync-collection on its mirror, parse, expand, render)', f1(med.ews), `${f2(med.ews / med.report)}x`],
           ['the same, the gateway in its own process (as deployed)', f1(med.ewsOwn), `${f2(med.ewsOwn / med.report)}x`],
-          ['the same without the calendar mirror (EWSGATE_CALDAV_MIRROR_MB=0: the time-range REPORT each time)', f1(med.ewsNoMirror), `${f2(med.ewsNoMirror / med.report)}x`],
+          ['the same without the calendar mirror (EWSGATE_DAV_MIRROR_MB=0: the time-range REPORT each time)', f1(med.ewsNoMirror), `${f2(med.ewsNoMirror / med.report)}x`],
           ['calendar-query REPORT, time-range, no expand (what a CalDAV client sends; ewsgate without mirror)', f1(med.report), '1.00x'],
           [`calendar-query REPORT, time-range, <C:expand> (${radicaleExpands ? 'Radicale expands' : `Radicale ${expandedVevents} VEVENTs: it does not expand`})`, f1(med.reportExpand), `${f2(med.reportExpand / med.report)}x`],
           ["the gateway's read (CalDavCalendarStore.queryObjects, in-process; mirror current: one sync-collection)", f1(med.adapterReport), `${f2(med.adapterReport / med.report)}x`],

@@ -20,8 +20,8 @@ export interface Config {
   maxRequestBytes: number;
   /** Seconds an unused backend session stays open. */
   sessionIdleSeconds: number;
-  /** Budget of the process-wide calendar mirror (adapters/caldav/mirror.ts); 0 turns it off. */
-  caldavMirrorBytes: number;
+  /** Budget of the process-wide calendar and address-book mirror (adapters/dav/collection-mirror.ts); 0 turns it off. */
+  davMirrorBytes: number;
   logLevel: 'error' | 'info' | 'debug';
   /** Shared with Dovecot's push_notification Lua script (examples/dovecot/): Dovecot pushes events; without it users are watched over IMAP. */
   eventsSecret?: string;
@@ -70,7 +70,7 @@ type RawConfig = {
   stateSecret?: string;
   maxRequestBytes?: string;
   sessionIdleSeconds?: string;
-  caldavMirrorMb?: string;
+  davMirrorMb?: string;
   logLevel?: string;
   eventsSecret?: string;
   eventsListen?: string;
@@ -104,7 +104,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'stateSecret', env: 'EWSGATE_STATE_SECRET', flag: '--state-secret', help: 'secret that signs sync states (same on every instance)', default: 'ewsgate-default-state-secret' },
   { key: 'maxRequestBytes', env: 'EWSGATE_MAX_REQUEST_BYTES', flag: '--max-request-bytes', help: 'largest request body accepted', default: String(64 * 1024 * 1024) },
   { key: 'sessionIdleSeconds', env: 'EWSGATE_SESSION_IDLE_SECONDS', flag: '--session-idle-seconds', help: 'how long an unused backend session stays open', default: '60' },
-  { key: 'caldavMirrorMb', env: 'EWSGATE_CALDAV_MIRROR_MB', flag: '--caldav-mirror-mb', help: 'memory for copies of calendars kept current by sync-collection, so repeated calendar reads cost the server only the changes; 0: ask the server every time', default: '64' },
+  { key: 'davMirrorMb', env: 'EWSGATE_DAV_MIRROR_MB', flag: '--dav-mirror-mb', help: 'memory for copies of calendars and address books kept current by sync-collection, so repeated reads cost the DAV server only the changes; 0: ask the server every time', default: '64' },
   { key: 'logLevel', env: 'EWSGATE_LOG_LEVEL', flag: '--log-level', help: 'error, info or debug', default: 'info' },
   { key: 'eventsSecret', env: 'EWSGATE_EVENTS_SECRET', flag: '--events-secret', help: "secret Dovecot's push_notification Lua script sends (examples/dovecot/); none: watch users over IMAP" },
   { key: 'eventsListen', env: 'EWSGATE_EVENTS_LISTEN', flag: '--events-listen', help: 'host:port for the internal event endpoint; none: /ewsgate/events on the main listener, loopback and private addresses only' },
@@ -213,7 +213,7 @@ function validate(raw: RawConfig): Config {
   };
   const maxRequestBytes = int('maxRequestBytes', 'EWSGATE_MAX_REQUEST_BYTES', 1024);
   const sessionIdleSeconds = int('sessionIdleSeconds', 'EWSGATE_SESSION_IDLE_SECONDS', 1);
-  const caldavMirrorBytes = int('caldavMirrorMb', 'EWSGATE_CALDAV_MIRROR_MB', 0) * 1024 * 1024;
+  const davMirrorBytes = int('davMirrorMb', 'EWSGATE_DAV_MIRROR_MB', 0) * 1024 * 1024;
   const logLevel = raw.logLevel as Config['logLevel'];
   if (!['error', 'info', 'debug'].includes(logLevel)) problems.push(`EWSGATE_LOG_LEVEL must be error, info or debug, got "${raw.logLevel}"`);
   const mailDomain = (raw.mailDomain ?? '').trim();
@@ -264,7 +264,7 @@ function validate(raw: RawConfig): Config {
     stateSecret: raw.stateSecret!,
     maxRequestBytes,
     sessionIdleSeconds,
-    caldavMirrorBytes,
+    davMirrorBytes,
     logLevel,
     eventsSecret,
     eventsListen,

@@ -61,7 +61,7 @@ import {
   type Multistatus,
   type MultistatusResponse,
 } from './dav-xml.js';
-import { CalendarMirror } from './mirror.js';
+import type { CollectionMirror } from '../dav/collection-mirror.js';
 import { SNAPSHOT_PREFIX, SYNC_PREFIX, decodeSnapshot, diffSnapshots, encodeSnapshot } from './snapshot.js';
 
 export interface CalDavOptions {
@@ -75,8 +75,8 @@ export interface CalDavOptions {
   timeoutMs?: number;
   /** Multiget batch size (default 100 hrefs per REPORT). */
   multigetBatch?: number;
-  /** Where queryObjects keeps collections current by sync-collection (mirror.ts); none: every query asks the server. */
-  mirror?: CalendarMirror;
+  /** Where queryObjects keeps calendars current by sync-collection (adapters/dav); none: every query asks the server. */
+  mirror?: CollectionMirror;
 }
 
 // Discovery results per server and user (never credentials): one PROPFIND pair per process, not per request.
@@ -124,7 +124,7 @@ export class CalDavCalendarStore implements CalendarStore {
   private readonly timeoutMs: number;
   private readonly batch: number;
   private readonly cacheKey: string;
-  private readonly mirror?: CalendarMirror;
+  private readonly mirror?: CollectionMirror;
 
   constructor(opts: CalDavOptions) {
     this.mirror = opts.mirror;
@@ -357,15 +357,17 @@ export class CalDavCalendarStore implements CalendarStore {
   }
 
   async queryObjects(calendarHref: string, query: { component: 'VEVENT' | 'VTODO'; range?: TimeRange }): Promise<DavObjectResult[]> {
-    if (this.mirror && (await this.capabilities()).syncCollection) {
-      const all = await this.mirror.objects(`${this.cacheKey}\u0000${decodedPath(calendarHref)}`, {
+    // A server without sync-collection is asked the time-range query: SabreDAV indexes it.
+    if (this.mirror?.enabled && (await this.capabilities()).syncCollection) {
+      const all = await this.mirror.objects(`cal\u0000${this.cacheKey}\u0000${decodedPath(calendarHref)}`, {
         sync: (token) => this.syncCollection(calendarHref, token),
+        isStaleToken: (e) => e instanceof InvalidSyncTokenError,
         readAll: () => this.calendarQuery(calendarHref, ''),
-        read: (hrefs) => this.readEach(calendarHref, hrefs),
+        read: async (hrefs) => (await this.readEach(calendarHref, hrefs)).filter((r) => isDavObject(r) || r.status !== 404),
       });
       // the whole collection, unfiltered by range: callers expand and check instances themselves
       const holds = COMPONENT_LINE[query.component];
-      if (all) return all.filter((r) => !isDavObject(r) || holds.test(r.data));
+      return all.filter((r) => !isDavObject(r) || holds.test(r.data));
     }
     const range = query.range ? `<C:time-range start="${davTime(query.range.start)}" end="${davTime(query.range.end)}"/>` : '';
     return this.calendarQuery(calendarHref, `<C:comp-filter name="${query.component}">${range}</C:comp-filter>`);

@@ -107,7 +107,7 @@ export interface CalendarStore {
   /**
    * Resources holding the component, with data. `range` is a hint: the server may be asked to
    * leave out resources without an instance in it (calendar-query time-range), but an adapter
-   * that keeps a current copy of the collection (adapters/caldav/mirror.ts) answers all of them,
+   * that keeps a current copy of the collection (adapters/dav/collection-mirror.ts) answers all of them,
    * so callers expand and check instances themselves. A resource the server cannot read comes
    * back as an error entry, never hiding the others. Order is not meaningful.
    */

@@ -104,7 +104,11 @@ export interface ContactStore {
   listObjects(bookHref: string): Promise<ContactObjectRef[]>;
   /** Objects by href with their data (addressbook-multiget), per-object failures reported, not thrown. */
   multiget(bookHref: string, hrefs: string[]): Promise<MultigetResult>;
-  /** Every object of the book with its data (one REPORT where the server allows). */
+  /**
+   * Every object of the book with its data, by href. The CardDAV adapter answers from a copy
+   * it re-validates by a sync first (adapters/dav/collection-mirror.ts), so repeating this costs
+   * the server the changes only.
+   */
   listAll(bookHref: string): Promise<MultigetResult>;
   /** One object. ContactMissingError when it does not exist. */
   getObject(href: string): Promise<ContactObject>;

@@ -3,7 +3,7 @@
 import { ImapSessionPool } from '../../adapters/imap/pool.js';
 import { smtpSubmission } from '../../adapters/smtp/smtp-submission.js';
 import { CalDavCalendarStore } from '../../adapters/caldav/caldav-store.js';
-import { CalendarMirror } from '../../adapters/caldav/mirror.js';
+import { CollectionMirror } from '../../adapters/dav/collection-mirror.js';
 import { CardDavConnector } from '../../adapters/carddav/carddav-store.js';
 import { CardDavDirectory } from '../../adapters/carddav/carddav-directory.js';
 import { LdapDirectory } from '../../adapters/ldap/ldap-directory.js';
@@ -34,7 +34,9 @@ export function createMailboxProvider(config: Config): MailboxProvider {
     },
     config.sessionIdleSeconds * 1000,
   );
-  const carddav = new CardDavConnector({ url: config.carddav.toString() });
+  // One per process: copies of calendars and address books, each read re-validated by a sync with the caller's credential.
+  const davMirror = new CollectionMirror(config.davMirrorBytes);
+  const carddav = new CardDavConnector({ url: config.carddav.toString(), mirror: davMirror });
   const dir = config.directory;
   // LDAP binds with the gateway's own read-only credential: one directory for every user.
   const ldap =
@@ -45,14 +47,12 @@ export function createMailboxProvider(config: Config): MailboxProvider {
   const freeBusy = config.freeBusy
     ? new CalDavFreeBusyReader({ baseUrl: config.caldav.toString(), username: config.freeBusy.user, password: config.freeBusy.password, homePattern: config.freeBusy.home })
     : undefined;
-  // One per process: copies of calendars, each read re-validated by sync-collection with the caller's credential.
-  const calendarMirror = new CalendarMirror(config.caldavMirrorBytes);
   return {
     async open(login, password) {
       const mail = await imap.open(login, password);
       const submission = smtpSubmission({ url: config.smtp }, login, password);
       // DAV stores are stateless HTTP clients holding the credential for this request only.
-      const calendars = new CalDavCalendarStore({ baseUrl: config.caldav.toString(), username: login, password, mirror: calendarMirror });
+      const calendars = new CalDavCalendarStore({ baseUrl: config.caldav.toString(), username: login, password, mirror: davMirror });
       const contacts = carddav.open(login, password);
       const directory = ldap ?? (dir?.kind === 'addressbook' ? new CardDavDirectory(contacts, dir.book) : undefined);
       return { mailbox: { mail, submission, calendars, contacts, directory, freeBusy }, release: () => mail.release() };

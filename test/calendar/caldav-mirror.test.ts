@@ -1,15 +1,16 @@
-// The calendar mirror (adapters/caldav/mirror.ts) against the harness's real
+// The collection mirror (adapters/dav/collection-mirror.ts) under the CalDAV adapter, against the harness's real
 // Radicale: what another CalDAV client writes, changes and deletes between two
 // reads is seen by the second; a warm read sends the server a sync-collection and
 // a multiget of what changed, never a calendar-query; a wrong password or a
 // deleted calendar fails instead of answering from the copy; a forgotten token
 // and an over-budget calendar fall back to reading the server.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { recordDavRequests } from '../support/dav-requests.js';
 import { backendsFromEnv, type TestUser } from '../harness/backends.js';
 import { CalDavCalendarStore } from '../../adapters/caldav/caldav-store.js';
-import { CalendarMirror } from '../../adapters/caldav/mirror.js';
-import { BackendAuthError, CalendarMissingError, isDavObject, type DavObjectResult } from '../../src/ports/calendar-store.js';
+import { CollectionMirror } from '../../adapters/dav/collection-mirror.js';
+import { BackendAuthError, CalendarMissingError, InvalidSyncTokenError, isDavObject, type DavObjectResult } from '../../src/ports/calendar-store.js';
 
 const b = backendsFromEnv();
 
@@ -18,26 +19,13 @@ function ics(uid: string, summary: string, component: 'VEVENT' | 'VTODO' = 'VEVE
   return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//ewsgate tests//EN', `BEGIN:${component}`, `UID:${uid}`, 'DTSTAMP:20261101T000000Z', ...times, `SUMMARY:${summary}`, `END:${component}`, 'END:VCALENDAR', ''].join('\r\n');
 }
 
-/** What this process sends to the DAV server, by method and REPORT kind. */
-const sent: string[] = [];
-const realFetch = globalThis.fetch;
-before(() => {
-  globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
-    const body = typeof init?.body === 'string' ? init.body : '';
-    const report = /<(?:\w+:)?(calendar-query|calendar-multiget|sync-collection)\b/.exec(body)?.[1];
-    sent.push(report ?? init?.method ?? 'GET');
-    return realFetch(input, init);
-  };
-});
-after(() => {
-  globalThis.fetch = realFetch;
-});
+const { sent } = recordDavRequests();
 
 const summaries = (rs: DavObjectResult[]) => rs.filter(isDavObject).map((r) => /SUMMARY:([^\r\n]*)/.exec(r.data)?.[1]).sort();
 
 describe('calendar mirror', () => {
   let user: TestUser;
-  let mirror: CalendarMirror;
+  let mirror: CollectionMirror;
   let store: CalDavCalendarStore;
   let cal: string;
   /** Another CalDAV client: the same user's store without a mirror. */
@@ -45,7 +33,7 @@ describe('calendar mirror', () => {
 
   before(async () => {
     user = await b.addUser();
-    mirror = new CalendarMirror(8 * 1024 * 1024);
+    mirror = new CollectionMirror(8 * 1024 * 1024);
     store = new CalDavCalendarStore({ baseUrl: b.davUrl, username: user.email, password: user.password, mirror });
     other = new CalDavCalendarStore({ baseUrl: b.davUrl, username: user.email, password: user.password });
     cal = (await other.createCalendar({ displayName: 'Mirrored', components: ['VEVENT', 'VTODO'] })).href;
@@ -88,10 +76,11 @@ describe('calendar mirror', () => {
   });
 
   test('a token the server no longer knows reloads the whole collection', async () => {
-    const forgetful = new CalendarMirror(8 * 1024 * 1024);
+    const forgetful = new CollectionMirror(8 * 1024 * 1024);
     let forge = false;
     const source = {
       sync: (token?: string) => other.syncCollection(cal, forge && token ? 'sync:http://radicale.org/ns/sync/0000000000000000000000000000000000000000000000000000000000000000' : token),
+      isStaleToken: (e: unknown) => e instanceof InvalidSyncTokenError,
       readAll: () => other.queryObjects(cal, { component: 'VEVENT' }),
       read: (hrefs: string[]) => other.multiGet(cal, hrefs),
     };
@@ -105,7 +94,7 @@ describe('calendar mirror', () => {
   });
 
   test('a calendar larger than its share of the budget is read from the server each time', async () => {
-    const small = new CalendarMirror(1024);
+    const small = new CollectionMirror(1024);
     const s = new CalDavCalendarStore({ baseUrl: b.davUrl, username: user.email, password: user.password, mirror: small });
     assert.deepEqual(summaries(await s.queryObjects(cal, { component: 'VEVENT' })), ['B changed', 'C', 'D']);
     assert.equal(small.size.collections, 0);
