@@ -63,6 +63,21 @@ describe('calendar mirror', () => {
     assert.deepEqual(sent, ['sync-collection'], 'nothing changed: one sync-collection');
   });
 
+  test('concurrent reads while another client writes: each answer is whole, and the copy ends current', async () => {
+    const writes = [0, 1, 2, 3, 4].map((i) => other.createObject(cal, `w${i}.ics`, ics(`w${i}@mirror`, `W${i}`)));
+    const reads = [0, 1, 2, 3, 4, 5].map(() => store.queryObjects(cal, { component: 'VEVENT' }));
+    const answers = await Promise.all(reads);
+    await Promise.all(writes);
+    for (const a of answers) {
+      const s = summaries(a);
+      assert.ok(s.includes('B changed') && s.includes('C'), `every answer holds what was there before: ${s.join(', ')}`);
+      assert.equal(new Set(a.map((r) => r.href)).size, a.length, 'no object twice');
+    }
+    assert.deepEqual(summaries(await store.queryObjects(cal, { component: 'VEVENT' })), ['B changed', 'C', 'W0', 'W1', 'W2', 'W3', 'W4']);
+    for (let i = 0; i < 5; i++) await other.deleteObject(`${cal}w${i}.ics`);
+    assert.deepEqual(summaries(await store.queryObjects(cal, { component: 'VEVENT' })), ['B changed', 'C']);
+  });
+
   test('a wrong password fails with the server, never answered from the copy', async () => {
     await store.queryObjects(cal, { component: 'VEVENT' });
     const intruder = new CalDavCalendarStore({ baseUrl: b.davUrl, username: user.email, password: 'wrong', mirror });
