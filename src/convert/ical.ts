@@ -1099,7 +1099,8 @@ export function newUid(): string {
 export type EventInit = Partial<Omit<CalendarEvent, 'component' | 'start' | 'end'>> & { start: CalDateTime; end: CalDateTime };
 export type TaskInit = Partial<Omit<Task, 'component'>>;
 
-function eventDefaults(init: EventInit, uid: string, component: Comp): CalendarEvent {
+/** What a new event and a new task share, with their defaults. */
+function commonDefaults(init: EventInit | TaskInit, uid: string): Omit<Common, 'component'> {
   return {
     uid,
     sequence: init.sequence ?? 0,
@@ -1114,6 +1115,12 @@ function eventDefaults(init: EventInit, uid: string, component: Comp): CalendarE
     recurrence: init.recurrence,
     exdates: init.exdates ?? [],
     rdates: init.rdates ?? [],
+  };
+}
+
+function eventDefaults(init: EventInit, uid: string, component: Comp): CalendarEvent {
+  return {
+    ...commonDefaults(init, uid),
     recurrenceId: init.recurrenceId,
     location: init.location,
     start: init.start,
@@ -1185,19 +1192,7 @@ export function createTaskObject(init: TaskInit, opts: ParseOptions = {}): Calen
   const vtodo = new ICAL.Component('vtodo', cal);
   vtodo.updatePropertyWithValue('uid', uid);
   const task: Task = {
-    uid,
-    sequence: init.sequence ?? 0,
-    subject: init.subject ?? '',
-    body: init.body ?? '',
-    htmlBody: init.htmlBody,
-    sensitivity: init.sensitivity ?? 'Normal',
-    importance: init.importance ?? 'Normal',
-    categories: init.categories ?? [],
-    attachments: init.attachments ?? [],
-    rrule: init.rrule,
-    recurrence: init.recurrence,
-    exdates: init.exdates ?? [],
-    rdates: init.rdates ?? [],
+    ...commonDefaults(init, uid),
     status: init.status ?? 'NotStarted',
     percentComplete: init.percentComplete ?? (init.status === 'Completed' ? 100 : 0),
     start: init.start,

@@ -739,13 +739,7 @@ export function createCalendarItem(item: Element, ctx: CalendarWriteContext): { 
   let obj: CalendarObject;
   let pending: PendingTimes = {};
   if (mime) {
-    const raw = Buffer.from((textOf(mime.value) ?? '').replace(/\s+/g, ''), 'base64').toString('utf8');
-    try {
-      obj = parseCalendarObject(raw, { floatingZone: ctx.timeZone });
-    } catch (e) {
-      if (e instanceof IcalError) throw new EwsError('ErrorMimeContentConversionFailed', `MimeContent is not usable iCalendar: ${e.message}`);
-      throw e;
-    }
+    obj = objectOfMimeContent(mime.value, ctx);
     if (obj.kind !== 'event' || !obj.master)
       throw new EwsError('ErrorMimeContentConversionFailed', 'MimeContent holds no event (VEVENT without RECURRENCE-ID).');
     obj.method = undefined;
@@ -890,6 +884,17 @@ function checkTask(t: Task): void {
   }
 }
 
+/** The iCalendar a CreateItem carries as base64 MimeContent, parsed; ErrorMimeContentConversionFailed when it is not iCalendar. */
+function objectOfMimeContent(value: Parameters<typeof textOf>[0], ctx: CalendarWriteContext): CalendarObject {
+  const raw = Buffer.from((textOf(value) ?? '').replace(/\s+/g, ''), 'base64').toString('utf8');
+  try {
+    return parseCalendarObject(raw, { floatingZone: ctx.timeZone });
+  } catch (e) {
+    if (e instanceof IcalError) throw new EwsError('ErrorMimeContentConversionFailed', `MimeContent is not usable iCalendar: ${e.message}`);
+    throw e;
+  }
+}
+
 /** A new task from CreateItem's t:Task (fields, or MimeContent holding a VTODO). */
 export function createTask(item: Element, ctx: CalendarWriteContext): { object: CalendarObject } & WriteOutcome {
   const changes = changesOfItemElement(item, 'task');
@@ -897,13 +902,7 @@ export function createTask(item: Element, ctx: CalendarWriteContext): { object: 
   const mime = changes.find((c) => c.path.kind === 'field' && c.path.uri === 'item:MimeContent');
   let obj: CalendarObject;
   if (mime) {
-    const raw = Buffer.from((textOf(mime.value) ?? '').replace(/\s+/g, ''), 'base64').toString('utf8');
-    try {
-      obj = parseCalendarObject(raw, { floatingZone: ctx.timeZone });
-    } catch (e) {
-      if (e instanceof IcalError) throw new EwsError('ErrorMimeContentConversionFailed', `MimeContent is not usable iCalendar: ${e.message}`);
-      throw e;
-    }
+    obj = objectOfMimeContent(mime.value, ctx);
     if (obj.kind !== 'todo' || !obj.task) throw new EwsError('ErrorMimeContentConversionFailed', 'MimeContent holds no VTODO.');
   } else obj = createTaskObject({}, { floatingZone: ctx.timeZone });
   for (const c of changes) if (c !== mime) applyTaskField(obj.task!, c, out, ctx);
