@@ -21,6 +21,7 @@ import {
   type SpecialUse,
 } from '../../src/ports/mail-store.js';
 import { toEnvelope, toMimePart, uidSet } from './convert.js';
+import { ChangeJournal } from './change-journal.js';
 
 const SPECIAL_USES: readonly SpecialUse[] = ['\\Inbox', '\\Drafts', '\\Sent', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged'];
 
@@ -42,6 +43,7 @@ export class ImapMailStore implements MailStore {
     private readonly client: ImapFlow,
     private readonly onRelease: () => void,
   ) {
+    ChangeJournal.of(client); // hooked in before this connection's next SELECT, which starts its record
     const caps = client.capabilities;
     this.capabilities = {
       condstore: caps.has('CONDSTORE'),
@@ -209,13 +211,38 @@ export class ImapMailStore implements MailStore {
     opts: { changedSince?: bigint } = {},
   ): Promise<{ state: MailboxState; messages: FetchedMessage[]; vanished?: number[] }> {
     return guard(() =>
-      this.withMailbox(path, true, async (state) => {
+      this.withMailbox(path, true, async (state, synced) => {
         const messages: FetchedMessage[] = [];
         const byUid = new Map<number, FetchedMessage>();
         const vanished: number[] = [];
         const empty = Array.isArray(uids) ? uids.length === 0 : uids !== 'all' && uids.to < uids.from;
         if (empty || (state.exists === 0 && !opts.changedSince)) return { state, messages, vanished };
-        const range = uids === 'all' ? '1:*' : Array.isArray(uids) ? uidSet(uids) : `${uids.from}:${uids.to}`;
+        let range = uids === 'all' ? '1:*' : Array.isArray(uids) ? uidSet(uids) : `${uids.from}:${uids.to}`;
+        // CHANGEDSINCE over a UID range: Dovecot reads the MODSEQ of every message in the range, so
+        // ask about just the UIDs this connection was told changed (change-journal.ts). Without such
+        // a record, one light scan of 1:* starts it (the UIDs and MODSEQs of every change since),
+        // and the fields asked for are fetched for those UIDs. The server's answer for those UIDs
+        // is what it answers for the whole range.
+        if (opts.changedSince !== undefined && !Array.isArray(uids) && this.client.enabled.has('QRESYNC')) {
+          const journal = ChangeJournal.of(this.client);
+          const from = uids === 'all' ? 1 : uids.from;
+          const to = uids === 'all' ? Infinity : uids.to;
+          let known = journal.candidates(path, opts.changedSince, from, to);
+          if (known && !synced) {
+            await this.client.noop(); // what the server has not told yet is not in the record
+            known = journal.candidates(path, opts.changedSince, from, to);
+          }
+          if (!known && from === 1) {
+            const rebased = journal.beginRebase(opts.changedSince);
+            for await (const m of this.client.fetch('1:*', { uid: true }, { uid: true, changedSince: opts.changedSince })) void m;
+            rebased();
+            known = journal.candidates(path, opts.changedSince, from, to);
+          }
+          if (known) {
+            if (!known.length) return { state, messages, vanished };
+            range = uidSet(known);
+          }
+        }
         // VANISHED (EARLIER) answers to CHANGEDSINCE reach us as imapflow 'expunge' events, and so do
         // the plain VANISHED a selected folder gets for expunges made elsewhere meanwhile: the server
         // may leave those out of the EARLIER answer, so both count.
@@ -352,8 +379,11 @@ export class ImapMailStore implements MailStore {
     );
   }
 
-  /** Selects (or examines) a folder under imapflow's lock and hands its state to `fn`. */
-  private async withMailbox<T>(path: string, readOnly: boolean, fn: (state: MailboxState) => Promise<T>): Promise<T> {
+  /**
+   * Selects (or examines) a folder under imapflow's lock and hands its state to `fn`, with
+   * `synced` true when this call NOOPed it (the server has told this connection all it knew).
+   */
+  private async withMailbox<T>(path: string, readOnly: boolean, fn: (state: MailboxState, synced: boolean) => Promise<T>): Promise<T> {
     // One NOOP per folder per request (this store lives for one request): enough to see what others changed.
     const wasSelected = this.client.mailbox && this.client.mailbox.path === path && !this.synced.has(path);
     this.synced.add(path);
@@ -372,13 +402,16 @@ export class ImapMailStore implements MailStore {
       if (wasSelected) await this.client.noop();
       const box = this.client.mailbox;
       if (!box) throw new BackendUnavailableError('The IMAP server did not open the folder.');
-      return await fn({
-        path,
-        uidValidity: Number(box.uidValidity),
-        uidNext: box.uidNext,
-        exists: box.exists,
-        highestModseq: box.highestModseq,
-      });
+      return await fn(
+        {
+          path,
+          uidValidity: Number(box.uidValidity),
+          uidNext: box.uidNext,
+          exists: box.exists,
+          highestModseq: box.highestModseq,
+        },
+        !!wasSelected,
+      );
     } finally {
       lock.release();
     }

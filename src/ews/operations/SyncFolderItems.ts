@@ -1,8 +1,11 @@
 // SyncFolderItems on mail. The state is self-contained and a few dozen bytes:
 // UIDVALIDITY, the MODSEQ up to which the client has every change, and the
 // highest UID it was given. An incremental run is one CHANGEDSINCE fetch (with
-// QRESYNC's VANISHED for deletes) plus the UIDs above the last one handed out,
-// so its cost follows the number of changes, not the folder size.
+// QRESYNC's VANISHED for deletes) plus the UIDs above the last one handed out.
+// Dovecot answers CHANGEDSINCE by reading every MODSEQ in the range, so the IMAP
+// adapter asks it only about the UIDs its connection was told changed
+// (adapters/imap/change-journal.ts): the cost follows the number of changes, not
+// the folder size.
 import { textOf, x, type Xml } from '../../soap/xml.js';
 import { EwsError, schemaViolation, storeUnavailable } from '../errors.js';
 import { syncDavItems } from '../dav/items.js';
