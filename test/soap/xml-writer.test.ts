@@ -2,7 +2,7 @@
 // while some of their pieces are still being read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { base64Bytes, escapeAttr, escapeText, later, raw, x } from '../../src/soap/xml.js';
+import { base64Bytes, escapeAttr, escapeText, later, raw, releaseChunk, x } from '../../src/soap/xml.js';
 
 const text = (bufs: Buffer[]) => Buffer.concat(bufs).toString('utf8');
 async function streamed(doc: ReturnType<typeof x>, prefix = ''): Promise<string> {
@@ -58,4 +58,24 @@ test('a piece that fails is reported to the writer, and fails nobody else before
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
+});
+
+test('binary content is written as base64 at every size, also from buffers given back after writing', async () => {
+  const data = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 255));
+  for (const round of [1, 2]) {
+    for (const n of [0, 1, 2, 3, 49_151, 49_152, 49_153, 200_001]) {
+      const bin = data(n, round);
+      const doc = x('d', null, x('a', null, 'before'), base64Bytes(bin), x('b', null, 'after'));
+      const expected = `<d><a>before</a>${bin.toString('base64')}<b>after</b></d>`;
+      assert.equal(doc.raw, expected);
+      const chunks = doc.chunks();
+      assert.equal(text(chunks), expected, `chunks() of ${n} bytes, round ${round}`);
+      const streamedChunks: Buffer[] = [];
+      for await (const c of x('s', null, later(Promise.resolve(base64Bytes(bin)))).stream()) streamedChunks.push(c);
+      assert.equal(text(streamedChunks), `<s>${bin.toString('base64')}</s>`, `stream() of ${n} bytes, round ${round}`);
+      // What the HTTP writer does once the socket has the bytes: the next documents reuse them.
+      for (const c of [...chunks, ...streamedChunks]) releaseChunk(c);
+    }
+  }
+  releaseChunk(Buffer.from('not from the pool')); // ignored
 });

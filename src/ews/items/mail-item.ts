@@ -296,24 +296,51 @@ export function needsOf(shape: ItemShape, forFind: boolean): Set<Need> {
   return needs;
 }
 
+type ExtendedPath = Extract<PropertyPath, { kind: 'extended' }>;
+interface RenderPlan {
+  /** The properties to render, in schema order; `null` marks where the extended properties go. */
+  steps: (MailProperty | null)[];
+  extended: ExtendedPath[];
+}
+/** Which properties a shape renders, worked out once per shape rather than once per item (a page has hundreds). */
+const renderPlans = new WeakMap<ItemShape, Map<string, RenderPlan>>();
+
+function renderPlanOf(shape: ItemShape, forFind: boolean, version: RenderContext['version']): RenderPlan {
+  let byKey = renderPlans.get(shape);
+  if (!byKey) renderPlans.set(shape, (byKey = new Map()));
+  const key = `${forFind}\0${version}`;
+  let plan = byKey.get(key);
+  if (plan) return plan;
+  const fields = requestedFields(shape, forFind);
+  const extended = shape.additional.filter((p): p is ExtendedPath => p.kind === 'extended');
+  const steps: (MailProperty | null)[] = [];
+  for (const p of PROPERTIES) {
+    // ExtendedProperty elements sit between HasAttachments/Culture and EffectiveRights in the schema.
+    if (p.uri === 'item:EffectiveRights' && extended.length) steps.push(null);
+    if (!fields.has(p.uri)) continue;
+    if (p.since && !versionAtLeast(version, p.since)) continue;
+    steps.push(p);
+  }
+  plan = { steps, extended };
+  byKey.set(key, plan);
+  return plan;
+}
+
 export function renderMailItem(item: MailItem, rc: RenderContext, forFind: boolean, mime?: Buffer): Xml {
-  const fields = requestedFields(rc.shape, forFind);
-  const extended = rc.shape.additional.filter((p): p is Extract<PropertyPath, { kind: 'extended' }> => p.kind === 'extended');
+  const { steps, extended } = renderPlanOf(rc.shape, forFind, rc.version);
   const parts: XmlChild[] = [];
   // Base64 never needs escaping: skipping it saves a pass over every byte of the message.
   if (rc.shape.includeMimeContent && mime) parts.push(x('t:MimeContent', { CharacterSet: 'UTF-8' }, base64Bytes(mime)));
   parts.push(x('t:ItemId', { Id: item.id, ChangeKey: item.changeKey }));
-  for (const p of PROPERTIES) {
-    if (p.uri === 'item:EffectiveRights' && extended.length) {
-      // ExtendedProperty elements sit between HasAttachments/Culture and EffectiveRights in the schema.
-      for (const e of extended) {
-        const v = extendedMailProperty(item, e);
-        if (v !== undefined) parts.push(renderExtendedProperty(e, v));
-      }
+  for (const p of steps) {
+    if (p) {
+      parts.push(p.render(item, rc));
+      continue;
     }
-    if (!fields.has(p.uri)) continue;
-    if (p.since && !versionAtLeast(rc.version, p.since)) continue;
-    parts.push(p.render(item, rc));
+    for (const e of extended) {
+      const v = extendedMailProperty(item, e);
+      if (v !== undefined) parts.push(renderExtendedProperty(e, v));
+    }
   }
   parts.push(...renderMeetingFields(item, rc, forFind)); // meeting-message.ts
   return x(meetingElement(item) ?? 't:Message', null, parts);
