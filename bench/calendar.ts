@@ -13,14 +13,12 @@
 //     read warm, cold and without mirror, parsing, expansion, rendering), and a V8 CPU profile.
 //
 // Every figure is the median of BENCH_RUNS interleaved runs after BENCH_WARMUP warm-up runs
-// (BENCH_CPU_PROFILE=file.cpuprofile keeps the profile of 3.); the
+// (timing and profiling helpers from bench/common.ts); the
 // budget (≤ 1.5× the REPORT without expand) is printed, never asserted. The bench fails only when
 // an answer is wrong. Only 127.0.0.1 is contacted.
-import { writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { Session } from 'node:inspector/promises';
 import { calendarQuery } from 'tsdav';
 import { loadConfig } from '../src/config.js';
 import { startGateway, type Gateway } from '../src/server/http.js';
@@ -35,7 +33,8 @@ import { parseItemShape } from '../src/ews/items/shape.js';
 import { startBackends, type TestUser } from '../test/harness/backends.js';
 import { davRequest } from '../test/harness/clients.js';
 import { seedUser } from '../test/harness/seed.js';
-import { startGatewayProcess } from './common.js';
+import { VTIMEZONE_BERLIN } from '../test/harness/ics.js';
+import { f1, f2, log, profileCpu, startGatewayProcess, table, timeEach } from './common.js';
 
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -46,59 +45,8 @@ const VIEW_END = '2028-01-01T00:00:00Z';
 const BUDGET = 1.5;
 const WATCHDOG_MS = 300_000;
 
-const T0 = performance.now();
-const log = (s: string) => process.stderr.write(`# ${((performance.now() - T0) / 1000).toFixed(1)} s: ${s}\n`);
-const f1 = (n: number) => n.toFixed(1);
-const f2 = (n: number) => n.toFixed(2);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-/** Median ms of each step, interleaved (every round runs each once, from a rotating start). */
-async function timeEach<K extends string>(steps: Record<K, () => Promise<unknown>>, runs = RUNS, warmup = WARMUP): Promise<Record<K, number>> {
-  const keys = Object.keys(steps) as K[];
-  const samples = new Map<K, number[]>(keys.map((k) => [k, []]));
-  for (let round = 0; round < warmup + runs; round++) {
-    for (let j = 0; j < keys.length; j++) {
-      const k = keys[(round + j) % keys.length]!;
-      const t0 = performance.now();
-      await steps[k]();
-      if (round >= warmup) samples.get(k)!.push(performance.now() - t0);
-    }
-  }
-  return Object.fromEntries(keys.map((k) => [k, median(samples.get(k)!)])) as Record<K, number>;
-}
-
-function table(head: string[], rows: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
-  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
-}
-
 // ---------------------------------------------------------------- the calendar
 
-const VTIMEZONE_BERLIN = [
-  'BEGIN:VTIMEZONE',
-  'TZID:Europe/Berlin',
-  'BEGIN:DAYLIGHT',
-  'TZOFFSETFROM:+0100',
-  'TZOFFSETTO:+0200',
-  'TZNAME:CEST',
-  'DTSTART:19700329T020000',
-  'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
-  'END:DAYLIGHT',
-  'BEGIN:STANDARD',
-  'TZOFFSETFROM:+0200',
-  'TZOFFSETTO:+0100',
-  'TZNAME:CET',
-  'DTSTART:19701025T030000',
-  'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU',
-  'END:STANDARD',
-  'END:VTIMEZONE',
-];
 
 const pad = (n: number) => String(n).padStart(2, '0');
 /** 2026-mm-dd + days, as YYYYMMDD. */
@@ -221,65 +169,6 @@ const CALENDAR_VIEW = envelope(
   `<m:FindItem Traversal="Shallow">${SHAPE}<m:CalendarView StartDate="${VIEW_START}" EndDate="${VIEW_END}"/><m:ParentFolderIds><t:DistinguishedFolderId Id="calendar"/></m:ParentFolderIds></m:FindItem>`,
 );
 
-// ---------------------------------------------------------------- CPU profile
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-}
-
-async function profile(runs: number, fn: () => Promise<unknown>): Promise<{ files: [string, number][]; functions: [string, number][]; busy: number; wall: number }> {
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-  await session.post('Profiler.start');
-  const t0 = performance.now();
-  for (let i = 0; i < runs; i++) await fn();
-  const wall = performance.now() - t0;
-  const p = (await session.post('Profiler.stop')).profile as unknown as CpuProfile;
-  session.disconnect();
-  // The whole profile, for Chrome DevTools or speedscope.
-  if (process.env.BENCH_CPU_PROFILE) writeFileSync(process.env.BENCH_CPU_PROFILE, JSON.stringify(p));
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  // The profiler's own work (node:inspector's `dispatch` of Profiler.stop, ~70 ms a request) is
-  // not the gateway's: those frames and everything below them are left out.
-  const profilerOwn = new Set<number>();
-  const mark = (id: number, own: boolean) => {
-    const n = byId.get(id)!;
-    const mine = own || n.callFrame.url === 'node:inspector' || n.callFrame.url === 'node:inspector/promises';
-    if (mine) profilerOwn.add(id);
-    for (const c of n.children ?? []) mark(c, mine);
-  };
-  mark(p.nodes[0]!.id, false);
-  const self = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) {
-    if (profilerOwn.has(p.samples[i]!)) continue;
-    self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0));
-  }
-  const files = new Map<string, number>();
-  const functions = new Map<string, number>();
-  const root = process.cwd();
-  for (const [id, us] of self) {
-    const n = byId.get(id)!;
-    const url = n.callFrame.url.replace(/^file:\/\//, '').replace(`${root}/`, '').replace(/^node_modules\//, '');
-    const file = url || n.callFrame.functionName || '(native)';
-    if (file === '(idle)' || file === '(program)') continue;
-    files.set(file, (files.get(file) ?? 0) + us / 1000);
-    const fn = `${url ? `${url.split('/').slice(-2).join('/')} ` : ''}${n.callFrame.functionName || '(anonymous)'}`;
-    functions.set(fn, (functions.get(fn) ?? 0) + us / 1000);
-  }
-  const busy = [...files.values()].reduce((a, b) => a + b, 0);
-  const top = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]);
-  return { files: top(files), functions: top(functions), busy, wall };
-}
-
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
@@ -397,12 +286,12 @@ async function main(): Promise<void> {
         const fresh = { ...rc };
         return viewItems.map((v) => renderCalendarView(v, fresh, true).raw).join('');
       },
-    });
+    }, RUNS, WARMUP);
     const pieces = { ...med, expand: Math.max(0, med.expand - med.parse) };
     const piecesSum = pieces.adapterReport + pieces.parse + pieces.expand + pieces.render;
 
     // --- 3. a CPU profile of the HTTP requests (gateway and client share this thread)
-    const prof = await profile(Math.max(5, Math.round(RUNS / 2)), () => client.post(CALENDAR_VIEW));
+    const prof = await profileCpu(Math.max(5, Math.round(RUNS / 2)), () => client.post(CALENDAR_VIEW), { functions: 12 });
 
     const out: string[] = [''];
     out.push(
@@ -449,9 +338,7 @@ async function main(): Promise<void> {
     );
     out.push('');
     out.push(`3. V8 CPU profile of ${Math.max(5, Math.round(RUNS / 2))} EWS requests (${f1(prof.wall)} ms wall, ${f1(prof.busy)} ms busy on this thread; self time):`);
-    out.push(table(['file', 'ms', '% busy'], prof.files.slice(0, 10).map(([k, v]) => [k, f1(v), `${f1((v / prof.busy) * 100)}%`])));
-    out.push('');
-    out.push(table(['function', 'ms', '% busy'], prof.functions.slice(0, 12).map(([k, v]) => [k, f1(v), `${f1((v / prof.busy) * 100)}%`])));
+    out.push(prof.tables);
     process.stdout.write(out.join('\n') + '\n');
   } finally {
     ews?.close();

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestUser } from '../../harness/backends.js';
 import { seedUser } from '../../harness/seed.js';
+import { VTIMEZONE_BERLIN as BERLIN } from '../../harness/ics.js';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
 import { startDavmail, startEwsRecorder, type Davmail, type EwsRecorder } from './harness.js';
 
@@ -139,25 +140,6 @@ function ical(lines: string[]): string {
   return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//ewsgate tests//davmail caldav//EN', ...lines, 'END:VCALENDAR', ''].join('\r\n');
 }
 
-const BERLIN = [
-  'BEGIN:VTIMEZONE',
-  'TZID:Europe/Berlin',
-  'BEGIN:DAYLIGHT',
-  'TZOFFSETFROM:+0100',
-  'TZOFFSETTO:+0200',
-  'TZNAME:CEST',
-  'DTSTART:19700329T020000',
-  'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
-  'END:DAYLIGHT',
-  'BEGIN:STANDARD',
-  'TZOFFSETFROM:+0200',
-  'TZOFFSETTO:+0100',
-  'TZNAME:CET',
-  'DTSTART:19701025T030000',
-  'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU',
-  'END:STANDARD',
-  'END:VTIMEZONE',
-];
 
 describe('CalDAV through DavMail → ewsgate → Radicale', () => {
   test('the principal lists the calendar', async () => {
