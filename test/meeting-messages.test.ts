@@ -4,14 +4,14 @@
 // a t:MeetingResponse (Resp.Pos); A cancels with CancelCalendarItem; B's Inbox
 // shows a t:MeetingCancellation; B's RemoveItem takes the meeting out of B's
 // calendar. Deleting one occurrence of a series sends CANCEL for that RECURRENCE-ID.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as nodePath from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestUser } from './harness/backends.js';
-import { davRequest, withImap, waitForMessage } from './harness/clients.js';
 import { seedUser, type SeedResult } from './harness/seed.js';
-import { M, all, codes, ews, one, startTestGateway, text, type TestGateway } from './support/gateway.js';
+import { arrived as arrivedIn, bobsCalendar as bobsCalendarOf, meetingPair, pathOf } from './support/meeting-pair.js';
+import { M, all, codes, ews, one, text, type TestGateway } from './support/gateway.js';
 import { runReport, runScenario, stepReport, type Summary } from './clients/support/exchangelib.js';
 import { loadConfig } from '../src/config.js';
 import { createMailboxProvider } from '../src/server/mailboxes.js';
@@ -26,28 +26,11 @@ let tg: TestGateway;
 let alice: TestUser;
 let bob: TestUser;
 let bobDav: SeedResult;
-const path = (href: string) => new URL(href, 'http://x/').pathname;
-const unfold = (s: string) => s.replace(/\r?\n[ \t]/g, '');
+const pair = meetingPair((p) => ({ tg, alice, bob, bobDav } = p));
+const path = pathOf;
+const bobsCalendar = (subject: string) => bobsCalendarOf(pair, subject);
+const arrived = async (user: TestUser, subject: string, folder?: string, timeoutMs?: number): Promise<void> => void (await arrivedIn(pair, user, subject, folder, timeoutMs));
 
-before(async () => {
-  tg = await startTestGateway();
-  [alice, bob] = await Promise.all([tg.backends.addUser(), tg.backends.addUser()]);
-  await seedUser(tg.backends, alice, { mail: false, dav: true });
-  bobDav = await seedUser(tg.backends, bob, { mail: false, dav: true });
-});
-
-after(async () => {
-  await tg.close();
-});
-
-const arrived = async (user: TestUser, subject: string, folder = 'INBOX', timeoutMs = 15_000): Promise<void> => void (await waitForMessage(tg.backends, user, subject, { folder, timeoutMs }));
-
-async function bobsCalendar(subject: string): Promise<string | undefined> {
-  const listing = await (await davRequest(tg.backends, bob, 'PROPFIND', path(bobDav.dav!.calendarUrl), { depth: '1' })).text();
-  const hrefs = [...listing.matchAll(/<(?:\w+:)?href>([^<]+\.ics)<\/(?:\w+:)?href>/g)].map((m) => m[1]);
-  const bodies = await Promise.all(hrefs.map(async (h) => (await davRequest(tg.backends, bob, 'GET', path(h))).text()));
-  return bodies.map(unfold).find((b) => b.includes(`SUMMARY:${subject}`));
-}
 
 const BOB_ATTENDEE = () =>
   `<t:RequiredAttendees><t:Attendee><t:Mailbox><t:Name>Bob</t:Name><t:EmailAddress>${bob.email}</t:EmailAddress></t:Mailbox></t:Attendee></t:RequiredAttendees>`;

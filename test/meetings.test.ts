@@ -3,12 +3,12 @@
 // B accepts through EWS, A's Inbox receives the REPLY, B's calendar holds the
 // event with PARTSTAT=ACCEPTED; B declines another meeting from the calendar
 // copy; an update goes out with SendMeetingInvitationsOrCancellations.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestUser } from './harness/backends.js';
-import { davRequest, withImap, waitForMessage } from './harness/clients.js';
-import { seedUser, type SeedResult } from './harness/seed.js';
-import { codes, ews, one, startTestGateway, type TestGateway } from './support/gateway.js';
+import type { SeedResult } from './harness/seed.js';
+import { arrived as arrivedIn, bobsCalendar as bobsCalendarOf, meetingPair, pathOf, unfold } from './support/meeting-pair.js';
+import { codes, ews, one, type TestGateway } from './support/gateway.js';
 import { operations } from '../src/ews/registry.js';
 import { eachItem, respond, type Operation } from '../src/ews/operation.js';
 import { attr, elementChildren } from '../src/soap/xml.js';
@@ -22,21 +22,10 @@ let tg: TestGateway;
 let alice: TestUser;
 let bob: TestUser;
 let bobDav: SeedResult;
-const path = (href: string) => new URL(href, 'http://x/').pathname;
-const unfold = (s: string) => s.replace(/\r?\n[ \t]/g, '');
-
-before(async () => {
-  tg = await startTestGateway();
-  [alice, bob] = await Promise.all([tg.backends.addUser(), tg.backends.addUser()]);
-  await seedUser(tg.backends, alice, { mail: false, dav: true });
-  bobDav = await seedUser(tg.backends, bob, { mail: false, dav: true });
-});
-
-after(async () => {
-  await tg.close();
-});
-
-const arrived = async (user: TestUser, subject: string, folder = 'INBOX', timeoutMs = 15_000) => (await waitForMessage(tg.backends, user, subject, { folder, timeoutMs })).toString();
+const pair = meetingPair((p) => ({ tg, alice, bob, bobDav } = p));
+const path = pathOf;
+const bobsCalendar = (subject: string) => bobsCalendarOf(pair, subject);
+const arrived = (user: TestUser, subject: string, folder?: string, timeoutMs?: number) => arrivedIn(pair, user, subject, folder, timeoutMs);
 
 /** The iCalendar text of the alternative part (quoted-printable or base64 decoded). */
 function calendarPart(source: string): string {
@@ -48,12 +37,6 @@ function calendarPart(source: string): string {
   return m[1];
 }
 
-async function bobsCalendar(subject: string): Promise<string | undefined> {
-  const listing = await (await davRequest(tg.backends, bob, 'PROPFIND', path(bobDav.dav!.calendarUrl), { depth: '1' })).text();
-  const hrefs = [...listing.matchAll(/<(?:\w+:)?href>([^<]+\.ics)<\/(?:\w+:)?href>/g)].map((m) => m[1]);
-  const bodies = await Promise.all(hrefs.map(async (h) => (await davRequest(tg.backends, bob, 'GET', path(h))).text()));
-  return bodies.map(unfold).find((b) => b.includes(`SUMMARY:${subject}`));
-}
 
 function invite(subject: string, mode = 'SendToAllAndSaveCopy'): string {
   return (
