@@ -4,7 +4,7 @@
 // process plumbing (watchdog, exit codes). Only 127.0.0.1 is ever contacted.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector/promises';
@@ -296,9 +296,51 @@ export async function profileCpu(
 }
 
 /** ewsgate in a process of its own, as deployed (bench/notify-server.ts), against the same backends. */
+/** CPU time (user + system, ms) a process has used so far, from /proc; 0 once it is gone. */
+export function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/** The pids of Dovecot's imap processes (one per logged-in connection; the harness names its instance, so "<instance>/imap"). */
+export function dovecotImapPids(): number[] {
+  const pids: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (/^[^\0 ]*\/imap(?![-\w])/.test(readFileSync(`/proc/${d}/cmdline`, 'utf8'))) pids.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/**
+ * CPU time per run of `fn` (ms) of this process, of `others` (pids) and of Dovecot's imap
+ * processes: which side of a comparison does the work, and what would share the 2 CPUs.
+ */
+export async function cpuPerRun(runs: number, fn: () => Promise<unknown>, others: Record<string, number>): Promise<Record<string, number>> {
+  const pids = dovecotImapPids();
+  const dovecot = () => pids.reduce((n, p) => n + processCpuMs(p), 0);
+  const before = { self: process.cpuUsage(), dovecot: dovecot(), others: Object.fromEntries(Object.entries(others).map(([k, pid]) => [k, processCpuMs(pid)])) };
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) await fn();
+  const wall = (performance.now() - t0) / runs;
+  const self = process.cpuUsage(before.self);
+  const out: Record<string, number> = { wall, self: (self.user + self.system) / 1000 / runs, dovecot: (dovecot() - before.dovecot) / runs };
+  for (const [k, pid] of Object.entries(others)) out[k] = (processCpuMs(pid) - before.others[k]!) / runs;
+  return out;
+}
+
 export async function startGatewayProcess(b: Backends): Promise<{ child: ChildProcess; url: string }> {
   const settings = { imap: b.imapUrl, dav: b.davUrl, smtp: `${b.smtpUrl}?auth=none`, port: await freePort(), pollSeconds: 60, sessionIdleSeconds: 600 };
-  const child = fork(new URL('./notify-server.ts', import.meta.url).pathname, [JSON.stringify(settings)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL('./notify-server.ts', import.meta.url).pathname, [JSON.stringify(settings)], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [m] = (await once(child, 'message')) as [{ type: string; url: string }];
   if (m.type !== 'ready') throw new Error(`the gateway process said ${JSON.stringify(m)}`);
   return { child, url: m.url };

@@ -208,7 +208,7 @@ export class ImapMailStore implements MailStore {
     path: string,
     uids: number[] | 'all' | { from: number; to: number },
     fields: FetchFields,
-    opts: { changedSince?: bigint } = {},
+    opts: { changedSince?: bigint; onMessage?: (message: FetchedMessage, state: MailboxState) => void } = {},
   ): Promise<{ state: MailboxState; messages: FetchedMessage[]; vanished?: number[] }> {
     return guard(() =>
       this.withMailbox(path, true, async (state, synced) => {
@@ -251,6 +251,12 @@ export class ImapMailStore implements MailStore {
         };
         if (opts.changedSince !== undefined) this.client.on('expunge', onExpunge);
         const query = fetchQuery(fields);
+        const told = new Set<number>();
+        const tell = (m: FetchedMessage) => {
+          if (!opts.onMessage || told.has(m.uid) || !holdsAll(m, fields)) return;
+          told.add(m.uid);
+          opts.onMessage(m, state);
+        };
         try {
           for await (const m of this.client.fetch(range, query, { uid: true, changedSince: opts.changedSince })) {
             // A selected folder also gets unsolicited FETCH (FLAGS) for changes made elsewhere; they
@@ -258,29 +264,26 @@ export class ImapMailStore implements MailStore {
             const seen = byUid.get(m.uid);
             if (seen) {
               mergeFetched(seen, m);
+              tell(seen);
               continue;
             }
             const fetched = toFetched(m);
             byUid.set(m.uid, fetched);
             messages.push(fetched);
+            tell(fetched);
           }
         } finally {
           if (opts.changedSince !== undefined) this.client.off('expunge', onExpunge);
         }
         // Dovecot folds a change it owes a selected folder into the CHANGEDSINCE answer as a bare
         // FETCH (FLAGS MODSEQ): fetch what was asked for those messages once more.
-        const incomplete = messages.filter(
-          (m) =>
-            (fields.envelope && !m.envelope) ||
-            (fields.structure && !m.structure) ||
-            (fields.headers && !m.headers) ||
-            (fields.source && !m.source) ||
-            (fields.size && m.size === undefined),
-        );
+        const incomplete = messages.filter((m) => !holdsAll(m, fields));
         if (incomplete.length && opts.changedSince !== undefined) {
           for await (const m of this.client.fetch(uidSet(incomplete.map((i) => i.uid)), query, { uid: true })) {
             const seen = byUid.get(m.uid);
-            if (seen) mergeFetched(seen, m);
+            if (!seen) continue;
+            mergeFetched(seen, m);
+            tell(seen);
           }
         }
         if (Array.isArray(uids)) {
@@ -440,6 +443,18 @@ export class ImapMailStore implements MailStore {
     res.next();
     return uids;
   }
+}
+
+/** Whether a fetched message carries every field asked for (an unsolicited FETCH carries only some). */
+function holdsAll(m: FetchedMessage, fields: FetchFields): boolean {
+  return !(
+    (fields.envelope && !m.envelope) ||
+    (fields.structure && !m.structure) ||
+    (fields.headers && !m.headers) ||
+    (fields.source && !m.source) ||
+    (fields.size && m.size === undefined) ||
+    (fields.parts?.length && !m.parts)
+  );
 }
 
 function fetchQuery(fields: FetchFields) {

@@ -158,13 +158,15 @@ export interface MailStore {
   /**
    * Messages by UID ('all' for the whole folder), with only the fields asked for. With
    * `changedSince` only those whose MODSEQ is higher, plus (QRESYNC) the UIDs of the
-   * range expunged since then in `vanished`.
+   * range expunged since then in `vanished`. `onMessage` hears of each message as soon as it
+   * holds every field asked for (in the order the server sends them), so a caller can pass
+   * whole messages on while the rest still arrive.
    */
   fetchMessages(
     path: string,
     uids: number[] | 'all' | { from: number; to: number },
     fields: FetchFields,
-    opts?: { changedSince?: bigint },
+    opts?: { changedSince?: bigint; onMessage?: (message: FetchedMessage, state: MailboxState) => void },
   ): Promise<{ state: MailboxState; messages: FetchedMessage[]; vanished?: number[] }>;
   /**
    * A window of the folder in UID order, read by position without a SEARCH: `pick` is

@@ -65,14 +65,41 @@ export async function loadMailWindow(
   return { ...(await toItems(store, folder, state, messages, needs)), vanished: [] };
 }
 
+/**
+ * Like loadMailItems, but hands each item to `onItem` as soon as its message has arrived, for
+ * shapes that need nothing fetched after the message itself (no bodies, no meeting parts):
+ * an answer of whole messages can be written while the server still sends the rest.
+ */
+export async function streamMailItems(
+  store: MailStore,
+  folder: EwsFolder,
+  uids: number[],
+  needs: Set<Need>,
+  onItem: (item: MailItem, mime: Buffer | undefined, state: MailboxState) => void,
+): Promise<void> {
+  if (!canStream(needs)) throw new Error('streamMailItems: this shape needs more than the messages themselves');
+  await store.fetchMessages(mailFolderPath(folder), uids, fetchFieldsFor(needs), {
+    onMessage: (msg, state) => onItem(toItem(folder, state, msg), msg.source, state),
+  });
+}
+
+/** Whether items of this shape are finished once their message arrived (see streamMailItems). */
+export function canStream(needs: Set<Need>): boolean {
+  return !needs.has('body') && !needs.has('meeting') && !needs.has('meetingClass');
+}
+
+function toItem(folder: EwsFolder, state: MailboxState, msg: FetchedMessage): MailItem {
+  const folderRef = folder.ref.kind === 'mail' ? folder.ref : { kind: 'mail' as const, path: mailFolderPath(folder) };
+  const ref = { folder: folderRef, uidValidity: state.uidValidity, uid: msg.uid };
+  return { id: encodeItemId(ref), changeKey: changeKeyOf(msg.modseq, msg.uid), ref, folder, msg, headers: parseHeaderBlock(msg.headers) };
+}
+
 async function toItems(store: MailStore, folder: EwsFolder, state: MailboxState, messages: FetchedMessage[], needs: Set<Need>): Promise<Omit<LoadResult, 'vanished'>> {
   const path = mailFolderPath(folder);
-  const folderRef = folder.ref.kind === 'mail' ? folder.ref : { kind: 'mail' as const, path };
   const mime = new Map<number, Buffer>();
   const items: MailItem[] = messages.map((msg) => {
     if (msg.source) mime.set(msg.uid, msg.source);
-    const ref = { folder: folderRef, uidValidity: state.uidValidity, uid: msg.uid };
-    return { id: encodeItemId(ref), changeKey: changeKeyOf(msg.modseq, msg.uid), ref, folder, msg, headers: parseHeaderBlock(msg.headers) };
+    return toItem(folder, state, msg);
   });
   if (needs.has('body')) await loadBodies(store, path, items);
   await loadMeetingParts(store, path, items, needs); // iTIP parts of meeting messages, when the shape needs them

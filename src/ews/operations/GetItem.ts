@@ -4,7 +4,7 @@ import { x } from '../../soap/xml.js';
 import { asEwsError, EwsError } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, loadTreeFor, messagesChild } from '../folders/request.js';
-import { loadMailItems, renderContext } from '../items/load.js';
+import { canStream, loadMailItems, renderContext, streamMailItems } from '../items/load.js';
 import { needsOf, renderMailItem } from '../items/mail-item.js';
 import { associateMeetings } from '../items/meeting-message.js';
 import { findRewritten, folderRefsOfItems, groupByFolder, itemNotFound, parseItemIds, resolveItem, type ResolvedItem, itemInputsNeedDav } from '../items/request.js';
@@ -86,25 +86,50 @@ export const GetItem: Operation = {
       }
     };
     // Streaming pays when there is something to overlap: more whole messages than one FETCH reads.
-    if (!shape.includeMimeContent || mailBatches.reduce((n, b) => n + b.entries.length, 0) <= MIME_BATCH) {
+    const count = mailBatches.reduce((n, b) => n + b.entries.length, 0);
+    if (!shape.includeMimeContent || !canStream(needs) || count <= STREAM_FROM) {
       for (const { folder, entries } of mailBatches) await loadBatch(folder, entries);
       return respond('GetItem', results);
     }
-    // Whole messages: read a few at a time, and answer each batch while the next is read,
-    // so the client receives the first messages while Dovecot still sends the rest.
+    // Whole messages: one FETCH per folder, each message answered as soon as it has arrived, so
+    // the client receives the first messages while Dovecot still sends the rest. The answer is
+    // in request order; a message that arrives early waits for those before it.
     const answers: (ItemResult | Promise<ItemResult>)[] = [...results];
-    let previous: Promise<void> = Promise.resolve();
-    for (const { folder, entries } of mailBatches) {
-      for (let i = 0; i < entries.length; i += MIME_BATCH) {
-        const slice = entries.slice(i, i + MIME_BATCH);
-        const done = previous.then(() => loadBatch(folder, slice));
-        previous = done.catch(() => {});
-        for (const { index } of slice) answers[index] = done.then(() => results[index]);
-      }
+    const settle = new Map<number, { resolve: (r: ItemResult) => void; reject: (e: unknown) => void }>();
+    for (const { entries } of mailBatches) {
+      for (const { index } of entries) answers[index] = new Promise<ItemResult>((resolve, reject) => settle.set(index, { resolve, reject }));
     }
+    const answer = (index: number, r: ItemResult) => {
+      settle.get(index)?.resolve(r);
+      settle.delete(index);
+    };
+    void (async () => {
+      for (const { folder, entries } of mailBatches) {
+        const byUid = new Map<number, Entry[]>();
+        for (const e of entries) byUid.set(e.item.ref.uid, [...(byUid.get(e.item.ref.uid) ?? []), e]);
+        try {
+          await streamMailItems(ctx.mailbox.mail, folder, [...byUid.keys()], needs, (item, mime, state) => {
+            for (const entry of byUid.get(item.msg.uid) ?? []) {
+              if (state.uidValidity !== entry.item.ref.uidValidity) continue;
+              answer(entry.index, ok(x('m:Items', null, renderMailItem({ ...item, id: ids[entry.index].id }, rc, false, mime))));
+            }
+          });
+          // What did not come back (gone, or rewritten under a new UID) takes the ordinary path.
+          const missing = entries.filter((e) => settle.has(e.index));
+          if (missing.length) await loadBatch(folder, missing);
+          for (const { index } of missing) answer(index, results[index]);
+        } catch (e) {
+          const err = asEwsError(e);
+          for (const { index } of entries) {
+            if (err) answer(index, err);
+            else settle.get(index)?.reject(e);
+          }
+        }
+      }
+    })();
     return respond('GetItem', answers);
   },
 };
 
-/** Whole messages read per FETCH when they are streamed (about 4 MB of typical mail with attachments). */
-const MIME_BATCH = 4;
+/** Whole messages are streamed from this many on (fewer are answered at once). */
+const STREAM_FROM = 4;
