@@ -69,6 +69,23 @@ describe('FindItem pages by position', () => {
     'article number ascending (DavMail)': `<m:SortOrder><t:FieldOrder Order="Ascending">${ARTICLE}</t:FieldOrder></m:SortOrder>`,
     'article number descending': `<m:SortOrder><t:FieldOrder Order="Descending">${ARTICLE}</t:FieldOrder></m:SortOrder>`,
   };
+  // Sorted by the server: a page from the beginning is asked for alone (UID SORT RETURN (COUNT
+  // PARTIAL a:b)), the other views sort everything; both must agree with the whole sorted view.
+  for (const [name, sort] of Object.entries({
+    'subject descending (server SORT)': `<m:SortOrder><t:FieldOrder Order="Descending"><t:FieldURI FieldURI="item:Subject"/></t:FieldOrder></m:SortOrder>`,
+    'subject ascending (server SORT)': `<m:SortOrder><t:FieldOrder Order="Ascending"><t:FieldURI FieldURI="item:Subject"/></t:FieldOrder></m:SortOrder>`,
+  })) {
+    test(`${name}: every page is its slice of the whole view`, async () => {
+      const whole = await view('', sort);
+      assert.deepEqual(whole.uids, [...whole.uids].sort((a, b) => (name.includes('ascending') ? a - b : b - a)), 'subjects w1…w7 sort as their UIDs');
+      for (const paging of pagings) {
+        const page = await view(paging, sort);
+        assert.deepEqual(page, await view(paging, sort, EVERYTHING), paging);
+        const m = /MaxEntriesReturned="(\d+)" Offset="(\d+)" BasePoint="Beginning"/.exec(paging);
+        if (m) assert.deepEqual(page.uids, whole.uids.slice(Number(m[2]), Number(m[2]) + Number(m[1])), paging);
+      }
+    });
+  }
   for (const [name, sort] of Object.entries(sorts)) {
     test(`${name}: the same pages as through SEARCH`, async () => {
       const whole = await view('', sort);

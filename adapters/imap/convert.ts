@@ -54,3 +54,19 @@ export function uidSet(uids: number[]): string {
   }
   return parts.join(',');
 }
+
+/** An ESORT result set, in the order given: "7,3:5,9:8" is 7, 3, 4, 5, 9, 8 (RFC 5267 keeps the sort order). */
+export function orderedSet(set: string): number[] {
+  const out: number[] = [];
+  if (!set || set.toUpperCase() === 'NIL') return out;
+  for (const part of set.split(',')) {
+    const [a, b] = part.split(':').map(Number);
+    if (!Number.isInteger(a) || a <= 0) continue;
+    if (b === undefined) out.push(a);
+    else if (Number.isInteger(b) && b > 0) {
+      const step = a <= b ? 1 : -1;
+      for (let n = a; n !== b + step; n += step) out.push(n);
+    }
+  }
+  return out;
+}

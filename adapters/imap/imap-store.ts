@@ -20,7 +20,7 @@ import {
   type MailboxState,
   type SpecialUse,
 } from '../../src/ports/mail-store.js';
-import { toEnvelope, toMimePart, uidSet } from './convert.js';
+import { orderedSet, toEnvelope, toMimePart, uidSet } from './convert.js';
 import { ChangeJournal } from './change-journal.js';
 
 const SPECIAL_USES: readonly SpecialUse[] = ['\\Inbox', '\\Drafts', '\\Sent', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged'];
@@ -34,6 +34,9 @@ interface Untagged {
 interface ImapExec {
   exec(command: string, attributes: unknown[], options: { untagged: Record<string, (u: Untagged) => Promise<void>> }): Promise<{ next: () => void }>;
 }
+
+/** Connections whose server answered BAD to SORT RETURN (PARTIAL …). */
+const partialRefused = new WeakSet<object>();
 
 export class ImapMailStore implements MailStore {
   readonly capabilities: MailStoreCapabilities;
@@ -204,6 +207,11 @@ export class ImapMailStore implements MailStore {
     });
   }
 
+  selectedFolder(): { path: string; uidValidity: number } | undefined {
+    const box = this.client.mailbox;
+    return box && this.client.usable ? { path: box.path, uidValidity: Number(box.uidValidity) } : undefined;
+  }
+
   async fetchMessages(
     path: string,
     uids: number[] | 'all' | { from: number; to: number },
@@ -319,14 +327,35 @@ export class ImapMailStore implements MailStore {
     );
   }
 
-  async searchMessages(path: string, search: MailSearch, sort?: MailSort[]): Promise<{ state: MailboxState; uids: number[] }> {
+  async searchMessages(
+    path: string,
+    search: MailSearch,
+    sort?: MailSort[],
+    window?: { start: number; end: number },
+  ): Promise<{ state: MailboxState; uids: number[]; total: number }> {
     return guard(() =>
       this.withMailbox(path, true, async (state) => {
-        if (state.exists === 0) return { state, uids: [] };
-        if (sort && sort.length && this.client.capabilities.has('SORT')) return { state, uids: await this.sortUids(search, sort) };
-        const found = await this.client.search(search as never, { uid: true });
-        const uids = Array.isArray(found) ? [...found].sort((a, b) => a - b) : [];
-        return { state, uids };
+        if (state.exists === 0) return { state, uids: [], total: 0 };
+        let uids: number[];
+        if (sort && sort.length && this.client.capabilities.has('SORT')) {
+          // PARTIAL (RFC 5267) sends just the window's UIDs and the count, not all of them. Dovecot
+          // has it for SORT while advertising only ESORT and CONTEXT=SEARCH; a server that refuses
+          // it is asked for everything from then on.
+          const caps = this.client.capabilities;
+          if (window && !partialRefused.has(this.client) && caps.has('ESORT') && (caps.has('CONTEXT=SORT') || caps.has('CONTEXT=SEARCH'))) {
+            try {
+              return { state, ...(await this.sortWindow(search, sort, window)) };
+            } catch (e) {
+              if (!/BAD/i.test(String((e as Error).message) + String((e as { responseStatus?: string }).responseStatus ?? ''))) throw e;
+              partialRefused.add(this.client);
+            }
+          }
+          uids = await this.sortUids(search, sort);
+        } else {
+          const found = await this.client.search(search as never, { uid: true });
+          uids = Array.isArray(found) ? [...found].sort((a, b) => a - b) : [];
+        }
+        return { state, uids: window ? uids.slice(window.start, window.end) : uids, total: uids.length };
       }),
     );
   }
@@ -423,14 +452,8 @@ export class ImapMailStore implements MailStore {
   /** RFC 5256 UID SORT, which imapflow has no command for. */
   private async sortUids(search: MailSearch, sort: MailSort[]): Promise<number[]> {
     const exec = (this.client as unknown as ImapExec).exec.bind(this.client);
-    const keys: { type: string; value: string }[] = [];
-    for (const k of sort) {
-      if (k.reverse) keys.push({ type: 'ATOM', value: 'REVERSE' });
-      keys.push({ type: 'ATOM', value: k.key });
-    }
-    const criteria = Object.keys(search).length ? searchCompiler(this.client, search) : [{ type: 'ATOM', value: 'ALL' }];
     const uids: number[] = [];
-    const res = await exec('UID SORT', [keys, { type: 'ATOM', value: 'UTF-8' }, ...criteria], {
+    const res = await exec('UID SORT', [sortKeys(sort), { type: 'ATOM', value: 'UTF-8' }, ...this.criteria(search)], {
       untagged: {
         SORT: async (u) => {
           for (const a of u.attributes ?? []) {
@@ -443,6 +466,49 @@ export class ImapMailStore implements MailStore {
     res.next();
     return uids;
   }
+  /**
+   * `UID SORT RETURN (COUNT PARTIAL a:b)` (RFC 5267): the UIDs at positions [start, end) of the
+   * sorted result, in sort order, and how many matched in all.
+   */
+  private async sortWindow(search: MailSearch, sort: MailSort[], window: { start: number; end: number }): Promise<{ uids: number[]; total: number }> {
+    const exec = (this.client as unknown as ImapExec).exec.bind(this.client);
+    const atom = (value: string) => ({ type: 'ATOM', value });
+    const returns = window.end > window.start ? [atom('COUNT'), atom('PARTIAL'), atom(`${window.start + 1}:${window.end}`)] : [atom('COUNT')];
+    let uids: number[] = [];
+    let total = 0;
+    const res = await exec('UID SORT', [atom('RETURN'), returns, sortKeys(sort), atom('UTF-8'), ...this.criteria(search)], {
+      untagged: {
+        ESEARCH: async (u) => {
+          const attrs = u.attributes ?? [];
+          for (let i = 0; i < attrs.length; i++) {
+            const name = Array.isArray(attrs[i]) ? '' : atomText(attrs[i]).toUpperCase();
+            if (name === 'COUNT') total = Number(atomText(attrs[++i]));
+            else if (name === 'PARTIAL') {
+              const value = attrs[++i];
+              const set = Array.isArray(value) ? atomText(value[1]) : '';
+              uids = orderedSet(set);
+            }
+          }
+        },
+      },
+    });
+    res.next();
+    return { uids, total };
+  }
+
+  private criteria(search: MailSearch): unknown[] {
+    return Object.keys(search).length ? searchCompiler(this.client, search) : [{ type: 'ATOM', value: 'ALL' }];
+  }
+
+}
+
+function sortKeys(sort: MailSort[]): { type: string; value: string }[] {
+  const keys: { type: string; value: string }[] = [];
+  for (const k of sort) {
+    if (k.reverse) keys.push({ type: 'ATOM', value: 'REVERSE' });
+    keys.push({ type: 'ATOM', value: k.key });
+  }
+  return keys;
 }
 
 /** Whether a fetched message carries every field asked for (an unsolicited FETCH carries only some). */

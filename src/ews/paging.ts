@@ -43,6 +43,15 @@ export function pageOf<T>(all: T[], paging: Paging): Page<T> {
   return { items: all.slice(start, end), attributes };
 }
 
+/**
+ * The positions [start, end) a view takes when they do not depend on how many entries there
+ * are (an indexed page counted from the beginning, with a size); undefined otherwise.
+ */
+export function fixedWindow(paging: Paging): { start: number; end: number } | undefined {
+  if (paging.kind !== 'indexed' || paging.fromEnd || paging.max === undefined) return undefined;
+  return { start: paging.offset, end: paging.offset + paging.max };
+}
+
 /** The slice [start, end) a view takes of `total` entries, and the attributes its answer carries. */
 export function pageRange(total: number, paging: Paging): { start: number; end: number; attributes: Record<string, string> } {
   if (paging.kind === 'all') {

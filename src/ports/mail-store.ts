@@ -156,6 +156,11 @@ export interface MailStore {
   /** Removes every message of a folder (flag \Deleted and expunge). */
   deleteAllMessages(path: string): Promise<void>;
   /**
+   * The folder this store's connection has open right now (left selected by an earlier request
+   * of the session), with its UIDVALIDITY; undefined when none or when the backend cannot tell.
+   */
+  selectedFolder?(): { path: string; uidValidity: number } | undefined;
+  /**
    * Messages by UID ('all' for the whole folder), with only the fields asked for. With
    * `changedSince` only those whose MODSEQ is higher, plus (QRESYNC) the UIDs of the
    * range expunged since then in `vanished`. `onMessage` hears of each message as soon as it
@@ -180,8 +185,12 @@ export interface MailStore {
     pick: (exists: number) => { start: number; end: number },
     fields: FetchFields,
   ): Promise<{ state: MailboxState; messages: FetchedMessage[] }>;
-  /** UIDs matching `search`, in `sort` order (server-side SORT where offered), else ascending. */
-  searchMessages(path: string, search: MailSearch, sort?: MailSort[]): Promise<{ state: MailboxState; uids: number[] }>;
+  /**
+   * UIDs matching `search`, in `sort` order (server-side SORT where offered), else ascending.
+   * With a `window` (positions [start, end) of that order) only the UIDs in it come back, and
+   * `total` says how many matched: a page of a sorted view without the UIDs of all the others.
+   */
+  searchMessages(path: string, search: MailSearch, sort?: MailSort[], window?: { start: number; end: number }): Promise<{ state: MailboxState; uids: number[]; total: number }>;
   /** Stores a message; answers its UID where the backend tells (UIDPLUS). */
   appendMessage(path: string, raw: Buffer, flags: string[], date?: Date): Promise<{ uid?: number; uidValidity?: number }>;
   changeFlags(path: string, uids: number[], change: FlagChange): Promise<void>;

@@ -56,19 +56,23 @@ export async function loadTree(ctx: RequestContext, opts: { dav?: boolean } = {}
   return tree;
 }
 
-// Where each user's folders were last seen (stable id → path): FolderIds and ItemIds carry
-// only the stable id, and listing the whole hierarchy (LIST-STATUS opens every folder) to find
-// one folder made every item request pay for the size of the mailbox. A hint is only a hint:
-// the folder found at the path must still carry the id, or the whole tree is read.
-const pathHints = new Map<string, Map<string, string>>();
+// Where each user's folders were last seen (stable id → folder as listed): FolderIds and ItemIds
+// carry only the stable id, and listing the whole hierarchy (LIST-STATUS opens every folder) to
+// find one folder made every item request pay for the size of the mailbox. A hint is only a
+// hint: the folder found at the path must still carry the id, or the whole tree is read.
+const knownFolders = new Map<string, Map<string, MailFolder>>();
 const MAX_HINTED_USERS = 10_000;
 
 function rememberPaths(login: string, tree: FolderTree): void {
-  const hints = new Map<string, string>();
-  for (const mf of tree.mailFolders) if (mf.stableId) hints.set(mf.stableId, mf.path);
-  pathHints.delete(login);
-  pathHints.set(login, hints);
-  if (pathHints.size > MAX_HINTED_USERS) pathHints.delete(pathHints.keys().next().value!);
+  const hints = new Map<string, MailFolder>();
+  for (const mf of tree.mailFolders) if (mf.stableId) hints.set(mf.stableId, mf);
+  knownFolders.delete(login);
+  knownFolders.set(login, hints);
+  if (knownFolders.size > MAX_HINTED_USERS) knownFolders.delete(knownFolders.keys().next().value!);
+}
+
+function rememberFolder(login: string, folder: MailFolder): void {
+  if (folder.stableId) knownFolders.get(login)?.set(folder.stableId, folder);
 }
 
 /** The mail folder path a folder reference names without listing the hierarchy, when known. */
@@ -76,15 +80,29 @@ function hintedPath(login: string, input: FolderIdInput | FolderRef): string | u
   if ('distinguished' in input) return input.distinguished.toLowerCase() === 'inbox' && !input.mailbox ? 'INBOX' : undefined;
   const ref = 'kind' in input ? input : decodeFolderId(input.id);
   if (!ref || ref.kind !== 'mail') return undefined;
-  return ref.stableId ? pathHints.get(login)?.get(ref.stableId) : ref.path;
+  return ref.stableId ? knownFolders.get(login)?.get(ref.stableId)?.path : ref.path;
+}
+
+/**
+ * The folder at `path` as last listed, when the session's connection still has that very folder
+ * open (same path, same UIDVALIDITY: a folder deleted and made again, or another one renamed into
+ * its place, has another), so it needs no LIST-STATUS. Its counts are as old as the listing.
+ */
+function openKnownFolder(ctx: RequestContext, path: string): MailFolder | undefined {
+  const open = ctx.mailbox.mail.selectedFolder?.();
+  if (!open || open.path !== path) return undefined;
+  for (const f of knownFolders.get(ctx.user.login)?.values() ?? []) if (f.path === path) return f.uidValidity === open.uidValidity ? f : undefined;
+  return undefined;
 }
 
 /**
  * A tree holding just the few mail folders these references name, each read with one
  * single-folder LIST-STATUS; the whole tree when one of them is not a plain mail folder
- * reference, is not where it was last seen, or no longer carries its stable id.
+ * reference, is not where it was last seen, or no longer carries its stable id. With
+ * `counts: false` (the caller shows no folder counts) a folder the session has open and
+ * that was listed before costs no round trip at all.
  */
-export async function loadTreeFor(ctx: RequestContext, inputs: (FolderIdInput | FolderRef)[], opts: { dav?: boolean } = {}): Promise<FolderTree> {
+export async function loadTreeFor(ctx: RequestContext, inputs: (FolderIdInput | FolderRef)[], opts: { dav?: boolean; counts?: boolean } = {}): Promise<FolderTree> {
   const stores = davStoresOf(inputs);
   if (stores) return loadDavTree(ctx, stores);
   const paths = new Set<string>();
@@ -95,7 +113,12 @@ export async function loadTreeFor(ctx: RequestContext, inputs: (FolderIdInput | 
   }
   const folders: MailFolder[] = [];
   try {
-    for (const p of paths) folders.push(await ctx.mailbox.mail.folderStatus(p));
+    for (const p of paths) {
+      const known = opts.counts === false ? openKnownFolder(ctx, p) : undefined;
+      const folder = known ?? (await ctx.mailbox.mail.folderStatus(p));
+      if (!known) rememberFolder(ctx.user.login, folder);
+      folders.push(folder);
+    }
   } catch (e) {
     if (e instanceof FolderMissingError) return loadTree(ctx, opts);
     throw e;

@@ -11,7 +11,7 @@ import { fieldNeeds, mailPropertyValue, needsOf, renderMailItem, type MailItem, 
 import { parseSortOrder, planSearch, planSort, restrictionPaths, type SortField } from '../items/search.js';
 import { parseItemShape } from '../items/shape.js';
 import { parseAqs } from '../items/aqs.js';
-import { pageOf, pageRange, parsePaging } from '../paging.js';
+import { fixedWindow, pageOf, pageRange, parsePaging } from '../paging.js';
 import { parsePropertyPath, type PropertyPath } from '../properties/path.js';
 import { evaluate, parseRestriction } from '../restriction.js';
 
@@ -30,7 +30,7 @@ export const FindItem: Operation = {
     const parents = parseFolderIds(messagesChild(req, 'ParentFolderIds'), 'ParentFolderIds');
     const grouping = parseGrouping(req);
     const store = ctx.mailbox.mail;
-    const tree = await loadTreeFor(ctx, parents, { dav: folderInputsNeedDav(parents) });
+    const tree = await loadTreeFor(ctx, parents, { dav: folderInputsNeedDav(parents), counts: false });
     const rc = renderContext(ctx.version, shape);
     const results = await eachItem(parents, async (id) => {
       const folder = tree.resolve(id, ownAddresses(ctx));
@@ -51,11 +51,16 @@ export const FindItem: Operation = {
         return ok(x('m:RootFolder', attributes, x('t:Items', null, loaded.items.map((i) => render(i, loaded.mime.get(i.msg.uid))))));
       }
       let uids: number[] = [];
+      let page: { items: number[]; attributes: Record<string, string> } | undefined;
       // No dumpster and no associated (FAI) items behind IMAP: those views are empty.
       if (folder.mail?.selectable && (traversal === 'Shallow' || traversal === 'Deep')) {
         const plan = planSearch(restriction);
         const search = Object.keys(plan.search).length ? plan.search : { all: true };
-        const found = await store.searchMessages(folder.mail.path, search, Array.isArray(sortPlan) && sortPlan.length ? sortPlan : undefined);
+        const imapSort = Array.isArray(sortPlan) && sortPlan.length ? sortPlan : undefined;
+        // A page whose place does not depend on the total is asked of the server alone (ESORT PARTIAL).
+        const window = imapSort && plan.exact && !grouping ? fixedWindow(paging) : undefined;
+        const found = await store.searchMessages(folder.mail.path, search, imapSort, window);
+        if (window) page = { items: found.uids, attributes: pageRange(found.total, paging).attributes };
         uids = found.uids;
         if (sortPlan === 'uid-desc') uids = [...uids].sort((a, b) => b - a);
         else if (sortPlan === 'uid-asc') uids = [...uids].sort((a, b) => a - b);
@@ -69,7 +74,7 @@ export const FindItem: Operation = {
           uids = kept.map((i) => i.msg.uid);
         }
       }
-      const page = pageOf(uids, paging);
+      page ??= pageOf(uids, paging);
       const { items, mime } = await loadMailItems(store, folder, page.items, needs);
       const byUid = new Map(items.map((i) => [i.msg.uid, i]));
       const inOrder = page.items.map((u) => byUid.get(u)).filter((i): i is MailItem => !!i);

@@ -20,7 +20,7 @@ export const GetItem: Operation = {
     const shape = parseItemShape(messagesChild(req, 'ItemShape'));
     const ids = parseItemIds(messagesChild(req, 'ItemIds'), 'ItemIds');
     const refs = folderRefsOfItems(ids);
-    const tree = refs ? await loadTreeFor(ctx, refs, { dav: itemInputsNeedDav(ids) }) : await loadTree(ctx, { dav: true });
+    const tree = refs ? await loadTreeFor(ctx, refs, { dav: itemInputsNeedDav(ids), counts: false }) : await loadTree(ctx, { dav: true });
     const davGroups = new Map<EwsFolder, { ref: DavItemRef; index: number }[]>();
     const resolved: (ResolvedItem | EwsError | 'dav')[] = ids.map((id, index) => {
       try {
