@@ -104,8 +104,7 @@ export function parseHeaderBlock(block: Uint8Array): HeaderField[] {
   let cur: { name: string; parts: Buffer[] } | undefined;
   const flush = () => {
     if (!cur) return;
-    const raw = decodeHeaderBytes(Buffer.concat(cur.parts));
-    out.push({ name: cur.name, raw, value: safeDecodeWords(unfold(raw)).trim() });
+    out.push(new ParsedField(cur.name, cur.parts));
     cur = undefined;
   };
   for (const { start, end } of lines) {
@@ -125,6 +124,30 @@ export function parseHeaderBlock(block: Uint8Array): HeaderField[] {
   }
   flush();
   return out;
+}
+
+/**
+ * A field whose value is decoded when first read: a list view reads a handful of the twenty
+ * or so fields a message has, and decoding every encoded word up front was most of the cost.
+ */
+class ParsedField implements HeaderField {
+  private rawText?: string;
+  private decoded?: string;
+  constructor(
+    readonly name: string,
+    private parts: Buffer[],
+  ) {}
+  get raw(): string {
+    this.rawText ??= decodeHeaderBytes(this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts));
+    return this.rawText;
+  }
+  get value(): string {
+    this.decoded ??= safeDecodeWords(unfold(this.raw)).trim();
+    return this.decoded;
+  }
+  toJSON(): { name: string; raw: string; value: string } {
+    return { name: this.name, raw: this.raw, value: this.value };
+  }
 }
 
 /** The first field of that name (case-insensitive). */
