@@ -1,7 +1,7 @@
 // A mail item and its properties: one table answers FieldURI reads, extended
 // (MAPI) reads, restrictions and sorting, and says what each property costs to
 // fetch, so a request never pays for what its shape does not name.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { versionAtLeast, type ExchangeVersion } from '../../soap/envelope.js';
 import { base64Bytes, x, type Xml, type XmlChild } from '../../soap/xml.js';
 import type { FetchedMessage, MessageAddress } from '../../ports/mail-store.js';
@@ -67,7 +67,9 @@ export function categoryKeywordsOf(flags: Set<string>): string[] {
 
 export function isoDate(d: Date | undefined): string | undefined {
   if (!d || Number.isNaN(d.getTime())) return undefined;
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = d.toISOString();
+  // "2026-11-25T07:10:00.000Z" → "2026-11-25T07:10:00Z"; years beyond 9999 have a longer form
+  return iso.length === 24 ? iso.slice(0, 19) + 'Z' : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
 function mailbox(a: MessageAddress): Xml {
@@ -96,7 +98,7 @@ function displayList(list: MessageAddress[] | undefined): string {
 function conversationIdOf(item: MailItem): string {
   const refs = headerValue(item.headers, 'References')?.match(/<[^>]+>/g);
   const root = refs?.[0] ?? item.msg.envelope?.inReplyTo ?? item.msg.envelope?.messageId ?? item.id;
-  return createHash('sha1').update(root.trim()).digest('base64');
+  return hash('sha1', root.trim(), 'base64'); // one-shot: a Hash object per item cost more than the rest of the id
 }
 
 const b = (v: boolean) => (v ? 'true' : 'false');
