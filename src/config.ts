@@ -22,6 +22,8 @@ export interface Config {
   sessionIdleSeconds: number;
   /** Budget of the process-wide calendar and address-book mirror (adapters/dav/collection-mirror.ts); 0 turns it off. */
   davMirrorBytes: number;
+  /** Memory for what IMAP never changes about a message (envelope, structure, header block); 0: none. */
+  messageCacheBytes: number;
   logLevel: 'error' | 'info' | 'debug';
   /** Shared with Dovecot's push_notification Lua script (examples/dovecot/): Dovecot pushes events; without it users are watched over IMAP. */
   eventsSecret?: string;
@@ -71,6 +73,7 @@ type RawConfig = {
   maxRequestBytes?: string;
   sessionIdleSeconds?: string;
   davMirrorMb?: string;
+  messageCacheMb?: string;
   logLevel?: string;
   eventsSecret?: string;
   eventsListen?: string;
@@ -105,6 +108,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxRequestBytes', env: 'EWSGATE_MAX_REQUEST_BYTES', flag: '--max-request-bytes', help: 'largest request body accepted', default: String(64 * 1024 * 1024) },
   { key: 'sessionIdleSeconds', env: 'EWSGATE_SESSION_IDLE_SECONDS', flag: '--session-idle-seconds', help: 'how long an unused backend session stays open', default: '60' },
   { key: 'davMirrorMb', env: 'EWSGATE_DAV_MIRROR_MB', flag: '--dav-mirror-mb', help: 'memory for copies of calendars and address books kept current by sync-collection, so repeated reads cost the DAV server only the changes; 0: ask the server every time', default: '64' },
+  { key: 'messageCacheMb', env: 'EWSGATE_MESSAGE_CACHE_MB', flag: '--message-cache-mb', help: "memory for what IMAP never changes about a message (envelope, structure, header block, keyed by folder, UIDVALIDITY and UID), so a list read again asks the server only for flags; 0: fetch everything every time", default: '64' },
   { key: 'logLevel', env: 'EWSGATE_LOG_LEVEL', flag: '--log-level', help: 'error, info or debug', default: 'info' },
   { key: 'eventsSecret', env: 'EWSGATE_EVENTS_SECRET', flag: '--events-secret', help: "secret Dovecot's push_notification Lua script sends (examples/dovecot/); none: watch users over IMAP" },
   { key: 'eventsListen', env: 'EWSGATE_EVENTS_LISTEN', flag: '--events-listen', help: 'host:port for the internal event endpoint; none: /ewsgate/events on the main listener, loopback and private addresses only' },
@@ -214,6 +218,7 @@ function validate(raw: RawConfig): Config {
   const maxRequestBytes = int('maxRequestBytes', 'EWSGATE_MAX_REQUEST_BYTES', 1024);
   const sessionIdleSeconds = int('sessionIdleSeconds', 'EWSGATE_SESSION_IDLE_SECONDS', 1);
   const davMirrorBytes = int('davMirrorMb', 'EWSGATE_DAV_MIRROR_MB', 0) * 1024 * 1024;
+  const messageCacheBytes = int('messageCacheMb', 'EWSGATE_MESSAGE_CACHE_MB', 0) * 1024 * 1024;
   const logLevel = raw.logLevel as Config['logLevel'];
   if (!['error', 'info', 'debug'].includes(logLevel)) problems.push(`EWSGATE_LOG_LEVEL must be error, info or debug, got "${raw.logLevel}"`);
   const mailDomain = (raw.mailDomain ?? '').trim();
@@ -265,6 +270,7 @@ function validate(raw: RawConfig): Config {
     maxRequestBytes,
     sessionIdleSeconds,
     davMirrorBytes,
+    messageCacheBytes,
     logLevel,
     eventsSecret,
     eventsListen,

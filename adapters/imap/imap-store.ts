@@ -21,6 +21,7 @@ import {
   type SpecialUse,
 } from '../../src/ports/mail-store.js';
 import { orderedSet, toEnvelope, toMimePart, uidSet } from './convert.js';
+import { cacheableFields, MessageCache } from './message-cache.js';
 import { ChangeJournal } from './change-journal.js';
 
 const SPECIAL_USES: readonly SpecialUse[] = ['\\Inbox', '\\Drafts', '\\Sent', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged'];
@@ -45,6 +46,8 @@ export class ImapMailStore implements MailStore {
   constructor(
     private readonly client: ImapFlow,
     private readonly onRelease: () => void,
+    /** The process's message cache and whose session this is (the cache is kept per login). */
+    private readonly facts?: { cache: MessageCache; user: string },
   ) {
     ChangeJournal.of(client); // hooked in before this connection's next SELECT, which starts its record
     const caps = client.capabilities;
@@ -225,6 +228,12 @@ export class ImapMailStore implements MailStore {
         const vanished: number[] = [];
         const empty = Array.isArray(uids) ? uids.length === 0 : uids !== 'all' && uids.to < uids.from;
         if (empty || (state.exists === 0 && !opts.changedSince)) return { state, messages, vanished };
+        const factsKey = opts.changedSince === undefined && !opts.onMessage ? this.factsKey(state, fields) : undefined;
+        if (factsKey && Array.isArray(uids) && uids.some((u) => this.facts!.cache.lookup(factsKey, u, fields))) {
+          const known = await this.fetchKnown(uidSet(uids), true, fields, factsKey);
+          const pos = new Map(uids.map((u, i) => [u, i]));
+          return { state, messages: known.sort((a, b) => (pos.get(a.uid) ?? 0) - (pos.get(b.uid) ?? 0)), vanished };
+        }
         let range = uids === 'all' ? '1:*' : Array.isArray(uids) ? uidSet(uids) : `${uids.from}:${uids.to}`;
         // CHANGEDSINCE over a UID range: Dovecot reads the MODSEQ of every message in the range, so
         // ask about just the UIDs this connection was told changed (change-journal.ts). Without such
@@ -294,6 +303,7 @@ export class ImapMailStore implements MailStore {
             tell(seen);
           }
         }
+        if (factsKey) for (const m of messages) if (holdsAll(m, fields)) this.facts!.cache.remember(factsKey, m);
         if (Array.isArray(uids)) {
           // FETCH answers in mailbox order; callers get their own order back.
           const pos = new Map(uids.map((u, i) => [u, i]));
@@ -316,15 +326,65 @@ export class ImapMailStore implements MailStore {
         if (end <= start) return { state, messages: [] };
         // Sequence numbers run oldest to newest (as UIDs do), so the newest `end` positions end at EXISTS.
         const range = order === 'newest' ? `${state.exists - end + 1}:${state.exists - start}` : `${start + 1}:${end}`;
+        const inOrder = (messages: FetchedMessage[]) => ({ state, messages: messages.sort((a, b) => (order === 'newest' ? b.uid - a.uid : a.uid - b.uid)) });
+        const factsKey = this.factsKey(state, fields);
+        if (factsKey && this.facts!.cache.knows(factsKey)) return inOrder(await this.fetchKnown(range, false, fields, factsKey));
         const byUid = new Map<number, FetchedMessage>();
         for await (const m of this.client.fetch(range, fetchQuery(fields))) {
           const seen = byUid.get(m.uid);
           if (seen) mergeFetched(seen, m);
           else byUid.set(m.uid, toFetched(m));
         }
-        return { state, messages: [...byUid.values()].sort((a, b) => (order === 'newest' ? b.uid - a.uid : a.uid - b.uid)) };
+        if (factsKey) for (const m of byUid.values()) if (holdsAll(m, fields)) this.facts!.cache.remember(factsKey, m);
+        return inOrder([...byUid.values()]);
       }),
     );
+  }
+
+  /** The message cache's key for this folder, when the cache can answer this FETCH at all. */
+  private factsKey(state: MailboxState, fields: FetchFields): string | undefined {
+    if (!this.facts?.cache.enabled || !cacheableFields(fields)) return undefined;
+    return MessageCache.key(this.facts.user, state.path, state.uidValidity);
+  }
+
+  /**
+   * FETCH `range` (UIDs or sequence numbers) asking only for FLAGS (MODSEQ comes along), and
+   * take what never changes from the cache; what it does not know is fetched whole, by UID,
+   * in a second FETCH. A message gone in between is left out.
+   */
+  private async fetchKnown(range: string, byUid: boolean, fields: FetchFields, key: string): Promise<FetchedMessage[]> {
+    const cache = this.facts!.cache;
+    const out = new Map<number, FetchedMessage>();
+    for await (const m of this.client.fetch(range, { uid: true, flags: true }, { uid: byUid })) {
+      const seen = out.get(m.uid);
+      if (seen) mergeFetched(seen, m);
+      else out.set(m.uid, toFetched(m));
+    }
+    const missing: number[] = [];
+    for (const m of out.values()) {
+      const facts = cache.lookup(key, m.uid, fields);
+      if (!facts) {
+        missing.push(m.uid);
+        continue;
+      }
+      m.internalDate = facts.internalDate;
+      m.size = facts.size;
+      m.envelope = facts.envelope;
+      m.structure = facts.structure;
+      m.headers = facts.headers;
+    }
+    if (missing.length) {
+      for await (const m of this.client.fetch(uidSet(missing), fetchQuery(fields), { uid: true })) {
+        const seen = out.get(m.uid);
+        if (seen) mergeFetched(seen, m);
+      }
+      for (const uid of missing) {
+        const m = out.get(uid)!;
+        if (holdsAll(m, fields)) cache.remember(key, m);
+        else out.delete(uid);
+      }
+    }
+    return [...out.values()];
   }
 
   async searchMessages(

@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
 import { BackendAuthError, BackendUnavailableError } from '../../src/ports/mail-store.js';
 import { ImapMailStore } from './imap-store.js';
+import type { MessageCache } from './message-cache.js';
 
 export interface ImapEndpoint {
   host: string;
@@ -30,6 +31,8 @@ export class ImapSessionPool {
     private readonly endpoint: ImapEndpoint,
     private readonly idleMs = 60_000,
     private readonly connectTimeoutMs = 10_000,
+    /** What never changes about messages, shared by the sessions and kept per login. */
+    private readonly messageCache?: MessageCache,
   ) {}
 
   /** An authenticated store for this user. Throws BackendAuthError or BackendUnavailableError. */
@@ -66,15 +69,19 @@ export class ImapSessionPool {
       throw e;
     }
     let released = false;
-    return new ImapMailStore(client, () => {
-      if (released) return;
-      released = true;
-      s.users--;
-      if (s.users === 0) {
-        s.idleTimer = setTimeout(() => this.drop(key, s), this.idleMs);
-        s.idleTimer.unref();
-      }
-    });
+    return new ImapMailStore(
+      client,
+      () => {
+        if (released) return;
+        released = true;
+        s.users--;
+        if (s.users === 0) {
+          s.idleTimer = setTimeout(() => this.drop(key, s), this.idleMs);
+          s.idleTimer.unref();
+        }
+      },
+      this.messageCache && { cache: this.messageCache, user },
+    );
   }
 
   /** Number of live backend connections (for tests and health). */

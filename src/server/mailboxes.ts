@@ -1,6 +1,7 @@
 // Opens a user's mailbox ports with their own credentials. The one place that
 // knows which adapter serves which port.
 import { ImapSessionPool } from '../../adapters/imap/pool.js';
+import { MessageCache } from '../../adapters/imap/message-cache.js';
 import { smtpSubmission } from '../../adapters/smtp/smtp-submission.js';
 import { CalDavCalendarStore } from '../../adapters/caldav/caldav-store.js';
 import { CollectionMirror } from '../../adapters/dav/collection-mirror.js';
@@ -33,6 +34,8 @@ export function createMailboxProvider(config: Config): MailboxProvider {
       allowUntrusted: config.imap.searchParams.get('tls') === 'insecure',
     },
     config.sessionIdleSeconds * 1000,
+    undefined,
+    new MessageCache(config.messageCacheBytes),
   );
   // One per process: copies of calendars and address books, each read re-validated by a sync with the caller's credential.
   const davMirror = new CollectionMirror(config.davMirrorBytes);
