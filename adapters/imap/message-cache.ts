@@ -67,7 +67,7 @@ export class MessageCache {
       size: m.size ?? old?.size,
       envelope: m.envelope ?? old?.envelope,
       structure: m.structure ?? old?.structure,
-      headers: m.headers ?? old?.headers,
+      headers: m.headers ? ownCopy(m.headers) : old?.headers,
     };
     const bytes = sizeOf(facts);
     folder.bytes += bytes - (old?.bytes ?? 0);
@@ -106,6 +106,17 @@ export class MessageCache {
       this.bytes -= folder.bytes;
     }
   }
+}
+
+/**
+ * A header block of its own: a small Buffer is a slice of Node's shared 8 KB pool, and keeping
+ * the slice keeps the whole slab (and whatever else was cut from it) alive.
+ */
+function ownCopy(b: Buffer): Buffer {
+  if (b.byteOffset === 0 && b.buffer.byteLength === b.length) return b;
+  const own = Buffer.allocUnsafeSlow(b.length);
+  b.copy(own);
+  return own;
 }
 
 /** About what a message's facts take: the header block, the strings of the envelope, a fixed share for the objects. */
