@@ -4,7 +4,7 @@
 // process plumbing (watchdog, exit codes). Only 127.0.0.1 is ever contacted.
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector/promises';
@@ -279,6 +279,8 @@ export async function profileCpu(
     wall = performance.now() - t0;
     profile = (await session.post('Profiler.stop')).profile as unknown as CpuProfile;
     await session.post('Profiler.disable');
+    // The whole profile, for chrome://inspect or a call-tree reading of one's own.
+    if (process.env.BENCH_PROFILE_DIR) writeFileSync(path.join(process.env.BENCH_PROFILE_DIR, `bench-${Date.now()}.cpuprofile`), JSON.stringify(profile));
   } finally {
     session.disconnect();
   }
@@ -295,7 +297,6 @@ export async function profileCpu(
   return { wall, busy, idle, tables };
 }
 
-/** ewsgate in a process of its own, as deployed (bench/notify-server.ts), against the same backends. */
 /** CPU time (user + system, ms) a process has used so far, from /proc; 0 once it is gone. */
 export function processCpuMs(pid: number): number {
   try {
@@ -338,6 +339,7 @@ export async function cpuPerRun(runs: number, fn: () => Promise<unknown>, others
   return out;
 }
 
+/** ewsgate in a process of its own, as deployed (bench/notify-server.ts), against the same backends. */
 export async function startGatewayProcess(b: Backends): Promise<{ child: ChildProcess; url: string }> {
   const settings = { imap: b.imapUrl, dav: b.davUrl, smtp: `${b.smtpUrl}?auth=none`, port: await freePort(), pollSeconds: 60, sessionIdleSeconds: 600 };
   const child = fork(new URL('./notify-server.ts', import.meta.url).pathname, [JSON.stringify(settings)], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean) ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
