@@ -21,7 +21,7 @@ import {
   type SpecialUse,
 } from '../../src/ports/mail-store.js';
 import { orderedSet, toEnvelope, toMimePart, uidSet } from './convert.js';
-import { cacheableFields, MessageCache } from './message-cache.js';
+import { cacheableFields, MessageCache, type MessageFacts } from './message-cache.js';
 import { ChangeJournal } from './change-journal.js';
 
 const SPECIAL_USES: readonly SpecialUse[] = ['\\Inbox', '\\Drafts', '\\Sent', '\\Trash', '\\Junk', '\\Archive', '\\All', '\\Flagged'];
@@ -268,6 +268,10 @@ export class ImapMailStore implements MailStore {
         };
         if (opts.changedSince !== undefined) this.client.on('expunge', onExpunge);
         const query = fetchQuery(fields);
+        // Changes since a MODSEQ, when the cache knows what never changes: ask for flags only, and
+        // fetch the rest just for the messages it does not know (below, as for a bare FETCH).
+        // A flag change elsewhere then never makes Dovecot open the message file again.
+        const changesKey = opts.changedSince !== undefined && !opts.onMessage ? this.factsKey(state, fields) : undefined;
         const told = new Set<number>();
         const tell = (m: FetchedMessage) => {
           if (!opts.onMessage || told.has(m.uid) || !holdsAll(m, fields)) return;
@@ -275,7 +279,7 @@ export class ImapMailStore implements MailStore {
           opts.onMessage(m, state);
         };
         try {
-          for await (const m of this.client.fetch(range, query, { uid: true, changedSince: opts.changedSince })) {
+          for await (const m of this.client.fetch(range, changesKey ? fetchQuery({ flags: true }) : query, { uid: true, changedSince: opts.changedSince })) {
             // A selected folder also gets unsolicited FETCH (FLAGS) for changes made elsewhere; they
             // arrive among the answers and are merged into the message they describe.
             const seen = byUid.get(m.uid);
@@ -292,6 +296,12 @@ export class ImapMailStore implements MailStore {
         } finally {
           if (opts.changedSince !== undefined) this.client.off('expunge', onExpunge);
         }
+        if (changesKey) {
+          for (const m of messages) {
+            const facts = this.facts!.cache.lookup(changesKey, m.uid, fields);
+            if (facts) fillFacts(m, facts);
+          }
+        }
         // Dovecot folds a change it owes a selected folder into the CHANGEDSINCE answer as a bare
         // FETCH (FLAGS MODSEQ): fetch what was asked for those messages once more.
         const incomplete = messages.filter((m) => !holdsAll(m, fields));
@@ -303,7 +313,8 @@ export class ImapMailStore implements MailStore {
             tell(seen);
           }
         }
-        if (factsKey) for (const m of messages) if (holdsAll(m, fields)) this.facts!.cache.remember(factsKey, m);
+        const rememberKey = factsKey ?? changesKey;
+        if (rememberKey) for (const m of messages) if (holdsAll(m, fields)) this.facts!.cache.remember(rememberKey, m);
         if (Array.isArray(uids)) {
           // FETCH answers in mailbox order; callers get their own order back.
           const pos = new Map(uids.map((u, i) => [u, i]));
@@ -363,15 +374,8 @@ export class ImapMailStore implements MailStore {
     const missing: number[] = [];
     for (const m of out.values()) {
       const facts = cache.lookup(key, m.uid, fields);
-      if (!facts) {
-        missing.push(m.uid);
-        continue;
-      }
-      m.internalDate = facts.internalDate;
-      m.size = facts.size;
-      m.envelope = facts.envelope;
-      m.structure = facts.structure;
-      m.headers = facts.headers;
+      if (facts) fillFacts(m, facts);
+      else missing.push(m.uid);
     }
     if (missing.length) {
       for await (const m of this.client.fetch(uidSet(missing), fetchQuery(fields), { uid: true })) {
@@ -569,6 +573,14 @@ function sortKeys(sort: MailSort[]): { type: string; value: string }[] {
     keys.push({ type: 'ATOM', value: k.key });
   }
   return keys;
+}
+
+function fillFacts(m: FetchedMessage, facts: MessageFacts): void {
+  m.internalDate = facts.internalDate;
+  m.size = facts.size;
+  m.envelope = facts.envelope;
+  m.structure = facts.structure;
+  m.headers = facts.headers;
 }
 
 /** Whether a fetched message carries every field asked for (an unsolicited FETCH carries only some). */

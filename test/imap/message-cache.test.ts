@@ -141,6 +141,26 @@ describe('ImapMailStore with the message cache (Dovecot)', () => {
     assert.ok(r.messages[1].flags.has('\\Flagged') && r.messages[1].flags.has('$label1'));
   });
 
+  test('changes since a MODSEQ: flags only for a message the cache knows, everything for one it does not', async () => {
+    const before = await store().fetchMessages(BOX, [6], LIST);
+    const since = before.state.highestModseq!;
+    const lock = await other.getMailboxLock(BOX);
+    try {
+      await other.messageFlagsAdd('6,1', ['$label2'], { uid: true }); // 6 is known, 1 was never read
+    } finally {
+      lock.release();
+    }
+    fetches.length = 0;
+    const r = await store().fetchMessages(BOX, 'all', LIST, { changedSince: since });
+    const byUid = new Map(r.messages.map((m) => [m.uid, m]));
+    assert.ok(byUid.get(6)?.flags.has('$label2'));
+    assert.equal(byUid.get(6)?.envelope?.subject, 'cached 6');
+    assert.ok(byUid.get(1)?.flags.has('$label2'));
+    assert.equal(byUid.get(1)?.envelope?.subject, 'cached 1');
+    assert.ok(fetches.length >= 1 && light(fetches[0]), `the changes are asked for with flags only: ${JSON.stringify(fetches)}`);
+    assert.ok(fetches.slice(1).every((f) => f.includes('ENVELOPE')), 'then everything, for what the cache did not know');
+  });
+
   test('a folder deleted and made again is not answered from what was kept of the old one', async () => {
     await store().fetchMessages(BOX, [1, 2], LIST);
     await client.mailboxOpen('INBOX'); // as another request would leave the session
