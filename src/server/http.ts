@@ -105,6 +105,11 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
         // A chunk goes back to the writer's pool once the socket has it. Waiting for 'drain' after
         // every 64 KB chunk (res.write says false past 16 KB) cost an event-loop turn per chunk;
         // a megabyte in flight keeps memory as flat.
+        // What is written in one turn of the event loop leaves in one writev, not a syscall per chunk.
+        if (!res.writableCorked) {
+          res.cork();
+          process.nextTick(() => res.uncork());
+        }
         res.write(chunk, () => releaseChunk(chunk));
         if (res.writableLength > STREAM_HIGH_WATER && !gone) await drained(res);
       }
