@@ -1,9 +1,10 @@
 // FindItem and GetItem skip the single-folder LIST-STATUS when the user's pooled IMAP
 // session still has the folder open (same path, same UIDVALIDITY as last listed). What
-// other clients add between two requests must still show. (Not covered, and not noticed
-// before either: a folder deleted and made again, or renamed, by another client while the
-// session has it open. Dovecot answers STATUS of the selected mailbox from its open copy,
-// so LIST-STATUS does not see it; the session is current again once it idles out.)
+// other clients add between two requests must still show, and a folder they delete is
+// gone at once. (Not covered, and not noticed before either: a folder deleted and made
+// again, or renamed, by another client while the session has it open. Dovecot answers
+// STATUS of the selected mailbox from its open copy, so LIST-STATUS does not see it; the
+// session is current again once it idles out.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestUser } from './harness/backends.js';
@@ -60,5 +61,18 @@ describe('a folder the session has open', () => {
     const again = await find(user, folderId);
     assert.deepEqual(again.subjects, ['o1', 'o2', 'o3']);
     assert.deepEqual((await getSubjects(user, again.ids)).subjects.sort(), ['o1', 'o2', 'o3']);
+  });
+
+  test('deleted by another client: the next FindItem says the folder is gone, GetItem that the items are', async () => {
+    for (const firstAsk of ['FindItem', 'GetItem']) {
+      const { user, folderId } = await newUserWithFolder('Doomed', ['d1']);
+      const first = await find(user, folderId);
+      assert.deepEqual(first.subjects, ['d1']);
+      await withImap(tg.backends, user, (c) => c.mailboxDelete('Doomed'));
+      const asks = { FindItem: async () => (await find(user, folderId)).codes, GetItem: async () => (await getSubjects(user, first.ids)).codes };
+      const expected = { FindItem: ['ErrorFolderNotFound'], GetItem: ['ErrorItemNotFound'] };
+      const order = firstAsk === 'FindItem' ? (['FindItem', 'GetItem'] as const) : (['GetItem', 'FindItem'] as const);
+      for (const op of order) assert.deepEqual(await asks[op](), expected[op], `${op} (${firstAsk} asked first)`);
+    }
   });
 });

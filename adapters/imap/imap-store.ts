@@ -497,6 +497,9 @@ export class ImapMailStore implements MailStore {
       // (and of expunges) when a command lets the server say so: NOOP first, then read.
       if (wasSelected) await this.client.noop();
       const box = this.client.mailbox;
+      // The server closed the folder this session had open (Dovecot does when another client
+      // deletes it): for this request it is gone; the next one lists afresh.
+      if (!box && wasSelected) throw new FolderMissingError(path);
       if (!box) throw new BackendUnavailableError('The IMAP server did not open the folder.');
       return await fn(
         {

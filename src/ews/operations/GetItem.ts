@@ -13,6 +13,7 @@ import { resolveDavItem } from '../dav/resolve.js';
 import { getDavItems } from '../dav/items.js';
 import type { DavItemRef } from '../items/dav-item-id.js';
 import type { EwsFolder } from '../folders/tree.js';
+import { FolderMissingError } from '../../ports/mail-store.js';
 
 export const GetItem: Operation = {
   name: 'GetItem',
@@ -80,7 +81,7 @@ export const GetItem: Operation = {
         const again = missing.filter((e) => moved.has(ids[e.index].id)).map((e) => ({ ...e, item: { ...e.item, ref: { ...e.item.ref, uid: moved.get(ids[e.index].id)! } } }));
         if (again.length) await load(again);
       } catch (e) {
-        const err = asEwsError(e);
+        const err = itemErrorOf(e);
         if (!err) throw e;
         for (const { index } of entries) results[index] = err;
       }
@@ -119,7 +120,7 @@ export const GetItem: Operation = {
           if (missing.length) await loadBatch(folder, missing);
           for (const { index } of missing) answer(index, results[index]);
         } catch (e) {
-          const err = asEwsError(e);
+          const err = itemErrorOf(e);
           for (const { index } of entries) {
             if (err) answer(index, err);
             else settle.get(index)?.reject(e);
@@ -130,6 +131,11 @@ export const GetItem: Operation = {
     return respond('GetItem', answers);
   },
 };
+
+/** A folder gone while its items were read (another client deleted it): the items are not found. */
+function itemErrorOf(e: unknown): EwsError | undefined {
+  return e instanceof FolderMissingError ? itemNotFound() : asEwsError(e);
+}
 
 /** Whole messages are streamed from this many on (fewer are answered at once). */
 const STREAM_FROM = 4;
