@@ -39,6 +39,7 @@ import type { FetchedMessage } from '../src/ports/mail-store.js';
 import { ImapMailStore } from '../adapters/imap/imap-store.js';
 import { orderedSet, uidSet } from '../adapters/imap/convert.js';
 import { startBackends, type Backends, type TestUser } from '../test/harness/backends.js';
+import type { ChildProcess } from 'node:child_process';
 import { benchConfig, cpuPerRun, envelope, startGatewayProcess, f1, f2, f3, kb, log, poolLikeClient, profileCpu, runBench, sleep, startBenchGateway, table, timeEach as timeRuns, watchdog, type Step } from './common.js';
 
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 4);
@@ -560,6 +561,20 @@ async function fillParallel(b: Backends, user: TestUser, jobs: FillJob[]): Promi
     await Promise.all(conns.map((c) => c.close()));
   }
   return bytes;
+}
+
+/** The resident set of the gateway in its own process (bench/notify-server.ts answers 'stats'). */
+async function gatewayRss(child: ChildProcess): Promise<number> {
+  const answer = new Promise<{ rss: number }>((resolve) => {
+    const on = (m: { type?: string; rss?: number }) => {
+      if (m.type !== 'stats') return;
+      child.off('message', on);
+      resolve(m as { rss: number });
+    };
+    child.on('message', on);
+  });
+  child.send({ type: 'stats' });
+  return (await answer).rss;
 }
 
 async function cpuProfile(what: string, runs: number, fn: () => Promise<unknown>): Promise<string> {
@@ -1235,8 +1250,11 @@ async function main(): Promise<void> {
       // Who does the work: on 2 CPUs the gateway's own CPU time bounds its wall time.
       const cpuOwn = await cpuPerRun(MIME_RUNS, () => ewsOwn.post(getAll), { gateway: own.child.pid! });
       const cpuImap = await cpuPerRun(MIME_RUNS, () => imapFetch(mimeUids), {});
+      const ownRss = await gatewayRss(own.child);
       out2.push('');
-      out2.push(`2b. CPU time per request (user + system, ms, from /proc; mean of ${MIME_RUNS}): the 50-id GetItem to the gateway in its own process, and the FETCH of 50.`);
+      out2.push(
+        `2b. CPU time per request (user + system, ms, from /proc; mean of ${MIME_RUNS}): the 50-id GetItem to the gateway in its own process, and the FETCH of 50. The gateway process's RSS after them: ${f1(ownRss / 1048576)} MiB.`,
+      );
       out2.push(
         table(
           ['request', 'wall ms', 'client (this process)', 'gateway process', 'Dovecot imap'],
