@@ -1,10 +1,9 @@
 // FindItem and GetItem skip the single-folder LIST-STATUS when the user's pooled IMAP
 // session still has the folder open (same path, same UIDVALIDITY as last listed). What
 // other clients add between two requests must still show, and a folder they delete is
-// gone at once. (Not covered, and not noticed before either: a folder deleted and made
-// again, or renamed, by another client while the session has it open. Dovecot answers
-// STATUS of the selected mailbox from its open copy, so LIST-STATUS does not see it; the
-// session is current again once it idles out.)
+// gone at once. A folder deleted and made again, or renamed, by another client while the
+// session has it open is seen from the next folder listing on: Dovecot answers STATUS of
+// the selected mailbox from its open copy, so a listing first leaves it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestUser } from './harness/backends.js';
@@ -62,6 +61,32 @@ describe('a folder the session has open', () => {
     assert.deepEqual(again.subjects, ['o1', 'o2', 'o3']);
     assert.deepEqual((await getSubjects(user, again.ids)).subjects.sort(), ['o1', 'o2', 'o3']);
   });
+
+  for (const change of ['deleted and made again', 'renamed, and a new one made under the old name']) {
+    test(`${change} by another client: after the next folder listing each id shows its own folder`, async () => {
+      const { user, folderId } = await newUserWithFolder('Swapped', ['s1']);
+      const first = await find(user, folderId);
+      assert.deepEqual(first.subjects, ['s1']);
+      const renamed = change.startsWith('renamed');
+      await withImap(tg.backends, user, async (c) => {
+        if (renamed) await c.mailboxRename('Swapped', 'Moved');
+        else await c.mailboxDelete('Swapped');
+        await c.mailboxCreate('Swapped');
+        await c.append('Swapped', message('s2'));
+      });
+      const newId = await folderIdOf(user, 'Swapped'); // a listing, as a client's next hierarchy sync
+      assert.notEqual(newId, folderId);
+      assert.deepEqual((await find(user, newId)).subjects, ['s2']);
+      if (renamed) {
+        assert.deepEqual((await find(user, folderId)).subjects, ['s1']);
+        assert.equal(await folderIdOf(user, 'Moved'), folderId);
+        assert.deepEqual((await getSubjects(user, first.ids)).subjects, ['s1']);
+      } else {
+        assert.deepEqual((await find(user, folderId)).codes, ['ErrorFolderNotFound']);
+        assert.deepEqual((await getSubjects(user, first.ids)).codes, ['ErrorItemNotFound']);
+      }
+    });
+  }
 
   test('deleted by another client: the next FindItem says the folder is gone, GetItem that the items are', async () => {
     for (const firstAsk of ['FindItem', 'GetItem']) {

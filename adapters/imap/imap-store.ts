@@ -215,6 +215,13 @@ export class ImapMailStore implements MailStore {
     return box && this.client.usable ? { path: box.path, uidValidity: Number(box.uidValidity) } : undefined;
   }
 
+  async leaveFolder(): Promise<void> {
+    const box = this.client.mailbox;
+    if (!box || box.path === 'INBOX') return;
+    // INBOX, examined, rather than UNSELECT: imapflow has no UNSELECT, and CLOSE would expunge.
+    await guard(async () => (await this.client.getMailboxLock('INBOX', { readOnly: true })).release());
+  }
+
   async fetchMessages(
     path: string,
     uids: number[] | 'all' | { from: number; to: number },

@@ -161,6 +161,13 @@ export interface MailStore {
    */
   selectedFolder?(): { path: string; uidValidity: number } | undefined;
   /**
+   * Leaves the folder the session has open, so that a listing after it describes every folder
+   * as it is now (Dovecot answers STATUS of the selected folder from its open copy, which does
+   * not see the folder renamed or deleted and made again by another client). INBOX, which can
+   * be neither, is kept open.
+   */
+  leaveFolder?(): Promise<void>;
+  /**
    * Messages by UID ('all' for the whole folder), with only the fields asked for. With
    * `changedSince` only those whose MODSEQ is higher, plus (QRESYNC) the UIDs of the
    * range expunged since then in `vanished`. `onMessage` hears of each message as soon as it

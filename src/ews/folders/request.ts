@@ -51,6 +51,7 @@ export function folderInputsNeedDav(inputs: FolderIdInput[]): boolean {
  */
 export async function loadTree(ctx: RequestContext, opts: { dav?: boolean } = {}): Promise<FolderTree> {
   const { mail, calendars, contacts } = ctx.mailbox;
+  await mail.leaveFolder?.();
   const tree = opts.dav === false ? await FolderTree.load({ mail }) : await FolderTree.load({ mail, calendars, contacts });
   rememberPaths(ctx.user.login, tree);
   return tree;
