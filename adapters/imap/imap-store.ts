@@ -237,7 +237,8 @@ export class ImapMailStore implements MailStore {
         if (empty || (state.exists === 0 && !opts.changedSince)) return { state, messages, vanished };
         const factsKey = opts.changedSince === undefined && !opts.onMessage ? this.factsKey(state, fields) : undefined;
         if (factsKey && Array.isArray(uids) && uids.some((u) => this.facts!.cache.lookup(factsKey, u, fields))) {
-          const known = await this.fetchKnown(uidSet(uids), true, fields, factsKey);
+          const asked = new Set(uids);
+          const known = await this.fetchKnown(uidSet(uids), true, fields, factsKey, (m) => asked.has(m.uid));
           const pos = new Map(uids.map((u, i) => [u, i]));
           return { state, messages: known.sort((a, b) => (pos.get(a.uid) ?? 0) - (pos.get(b.uid) ?? 0)), vanished };
         }
@@ -345,10 +346,14 @@ export class ImapMailStore implements MailStore {
         // Sequence numbers run oldest to newest (as UIDs do), so the newest `end` positions end at EXISTS.
         const range = order === 'newest' ? `${state.exists - end + 1}:${state.exists - start}` : `${start + 1}:${end}`;
         const inOrder = (messages: FetchedMessage[]) => ({ state, messages: messages.sort((a, b) => (order === 'newest' ? b.uid - a.uid : a.uid - b.uid)) });
+        // An unsolicited FETCH (a flag changed elsewhere) may arrive for a message outside the window.
+        const [lo, hi] = order === 'newest' ? [state.exists - end + 1, state.exists - start] : [start + 1, end];
+        const inWindow = (m: FetchMessageObject) => m.seq >= lo && m.seq <= hi;
         const factsKey = this.factsKey(state, fields);
-        if (factsKey && this.facts!.cache.knows(factsKey)) return inOrder(await this.fetchKnown(range, false, fields, factsKey));
+        if (factsKey && this.facts!.cache.knows(factsKey)) return inOrder(await this.fetchKnown(range, false, fields, factsKey, inWindow));
         const byUid = new Map<number, FetchedMessage>();
         for await (const m of this.client.fetch(range, fetchQuery(fields))) {
+          if (!byUid.has(m.uid) && !inWindow(m)) continue;
           const seen = byUid.get(m.uid);
           if (seen) mergeFetched(seen, m);
           else byUid.set(m.uid, toFetched(m));
@@ -366,14 +371,15 @@ export class ImapMailStore implements MailStore {
   }
 
   /**
-   * FETCH `range` (UIDs or sequence numbers) asking only for FLAGS (MODSEQ comes along), and
-   * take what never changes from the cache; what it does not know is fetched whole, by UID,
+   * FETCH `range` (UIDs or sequence numbers, `wanted` telling its messages) asking only for FLAGS
+   * (MODSEQ comes along), and take what never changes from the cache; what it does not know is fetched whole, by UID,
    * in a second FETCH. A message gone in between is left out.
    */
-  private async fetchKnown(range: string, byUid: boolean, fields: FetchFields, key: string): Promise<FetchedMessage[]> {
+  private async fetchKnown(range: string, byUid: boolean, fields: FetchFields, key: string, wanted: (m: FetchMessageObject) => boolean): Promise<FetchedMessage[]> {
     const cache = this.facts!.cache;
     const out = new Map<number, FetchedMessage>();
     for await (const m of this.client.fetch(range, { uid: true, flags: true }, { uid: byUid })) {
+      if (!out.has(m.uid) && !wanted(m)) continue; // an unsolicited FETCH of another message
       const seen = out.get(m.uid);
       if (seen) mergeFetched(seen, m);
       else out.set(m.uid, toFetched(m));

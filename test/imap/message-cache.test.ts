@@ -161,6 +161,26 @@ describe('ImapMailStore with the message cache (Dovecot)', () => {
     assert.ok(fetches.slice(1).every((f) => f.includes('ENVELOPE')), 'then everything, for what the cache did not know');
   });
 
+  test('a flag changed elsewhere on a message outside the window, told during the FETCH, is not added to the window', async () => {
+    for (const s of [store(), new ImapMailStore(client, () => undefined)]) {
+      await s.fetchWindow(BOX, 'newest', () => ({ start: 0, end: 2 }), LIST); // selects the folder; this store will not NOOP it again
+      const lock = await other.getMailboxLock(BOX);
+      try {
+        await other.messageFlagsAdd('1', ['$outside'], { uid: true });
+      } finally {
+        lock.release();
+      }
+      const w = await s.fetchWindow(BOX, 'newest', () => ({ start: 0, end: 2 }), LIST);
+      assert.deepEqual(subjects(w.messages), ['6:cached 6', '5:cached 5']);
+      const lock2 = await other.getMailboxLock(BOX);
+      try {
+        await other.messageFlagsRemove('1', ['$outside'], { uid: true });
+      } finally {
+        lock2.release();
+      }
+    }
+  });
+
   test('a folder deleted and made again is not answered from what was kept of the old one', async () => {
     await store().fetchMessages(BOX, [1, 2], LIST);
     await client.mailboxOpen('INBOX'); // as another request would leave the session
