@@ -237,8 +237,8 @@ export class ImapMailStore implements MailStore {
         if (empty || (state.exists === 0 && !opts.changedSince)) return { state, messages, vanished };
         const factsKey = opts.changedSince === undefined && !opts.onMessage ? this.factsKey(state, fields) : undefined;
         if (factsKey && Array.isArray(uids) && uids.some((u) => this.facts!.cache.lookup(factsKey, u, fields))) {
-          const asked = new Set(uids);
-          const known = await this.fetchKnown(uidSet(uids), true, fields, factsKey, (m) => asked.has(m.uid));
+          const asked = askedBy(uids);
+          const known = await this.fetchKnown(uidSet(uids), true, fields, factsKey, (m) => asked(m.uid));
           const pos = new Map(uids.map((u, i) => [u, i]));
           return { state, messages: known.sort((a, b) => (pos.get(a.uid) ?? 0) - (pos.get(b.uid) ?? 0)), vanished };
         }
@@ -276,6 +276,7 @@ export class ImapMailStore implements MailStore {
         };
         if (opts.changedSince !== undefined) this.client.on('expunge', onExpunge);
         const query = fetchQuery(fields);
+        const asked = askedBy(uids);
         // Changes since a MODSEQ, when the cache knows what never changes: ask for flags only, and
         // fetch the rest just for the messages it does not know (below, as for a bare FETCH).
         // A flag change elsewhere then never makes Dovecot open the message file again.
@@ -296,6 +297,7 @@ export class ImapMailStore implements MailStore {
               tell(seen);
               continue;
             }
+            if (!asked(m.uid)) continue; // an unsolicited FETCH of a message outside what was asked
             const fetched = toFetched(m);
             byUid.set(m.uid, fetched);
             messages.push(fetched);
@@ -589,6 +591,16 @@ function sortKeys(sort: MailSort[]): { type: string; value: string }[] {
     keys.push({ type: 'ATOM', value: k.key });
   }
   return keys;
+}
+
+/** Whether a UID is one a FETCH asked about (an unsolicited FETCH may tell of any message). */
+function askedBy(uids: number[] | 'all' | { from: number; to: number }): (uid: number) => boolean {
+  if (uids === 'all') return () => true;
+  if (Array.isArray(uids)) {
+    const set = new Set(uids);
+    return (uid) => set.has(uid);
+  }
+  return (uid) => uid >= uids.from && uid <= uids.to;
 }
 
 function fillFacts(m: FetchedMessage, facts: MessageFacts): void {

@@ -181,6 +181,19 @@ describe('ImapMailStore with the message cache (Dovecot)', () => {
     }
   });
 
+  test('a FETCH of a UID range keeps to it when Dovecot tells of another message meanwhile', async () => {
+    const s = new ImapMailStore(client, () => undefined);
+    await s.fetchMessages(BOX, { from: 1, to: 3 }, { flags: true }); // selects; this store will not NOOP it again
+    const lock = await other.getMailboxLock(BOX);
+    try {
+      await other.messageFlagsAdd('6', ['$outside'], { uid: true });
+    } finally {
+      lock.release();
+    }
+    const r = await s.fetchMessages(BOX, { from: 1, to: 3 }, { flags: true });
+    assert.deepEqual(r.messages.map((m) => m.uid).sort(), [1, 2, 3]);
+  });
+
   test('a folder deleted and made again is not answered from what was kept of the old one', async () => {
     await store().fetchMessages(BOX, [1, 2], LIST);
     await client.mailboxOpen('INBOX'); // as another request would leave the session
