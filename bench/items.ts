@@ -714,36 +714,35 @@ async function main(): Promise<void> {
        * SortOrder a FETCH of the page's sequence numbers (no SEARCH: sequence numbers run in UID
        * order); sorted, `UID SORT RETURN (COUNT PARTIAL a:b)` for the page's UIDs, then their FETCH.
        */
-      const imapPage = async (offset: number, sorted: boolean, q: Record<string, unknown>) => {
-        const lock = await imap.getMailboxLock(FOLDER_FIND, { readOnly: true });
-        try {
-          if (sorted) {
-            const page = await uidSortArrivalDescWindow(imap, offset, offset + PAGE);
-            const msgs = await imap.fetchAll(uidSet(page), q as never, { uid: true });
-            if (msgs.length !== page.length) throw new Error(`imapflow fetched ${msgs.length} of ${page.length}`);
-            return page;
-          }
+      const imapPage = (offset: number, sorted: boolean, q: Record<string, unknown>) =>
+        onFindFolder(async () => {
+          if (sorted) return fetchUids(await uidSortArrivalDescWindow(imap, offset, offset + PAGE), q);
           const exists = (imap.mailbox as { exists: number }).exists;
           const msgs = await imap.fetchAll(`${exists - offset - PAGE + 1}:${exists - offset}`, { ...q, uid: true } as never);
           if (msgs.length !== PAGE) throw new Error(`imapflow fetched ${msgs.length} of ${PAGE}`);
           return msgs.map((m) => m.uid).sort((a, b) => b - a);
-        } finally {
-          lock.release();
-        }
-      };
+        });
       /** What a client that knows no positions sends: every UID (UID SEARCH ALL, or the whole UID SORT), then the page's FETCH. */
-      const imapSearchPage = async (offset: number, sorted: boolean, q: Record<string, unknown>) => {
+      const imapSearchPage = (offset: number, sorted: boolean, q: Record<string, unknown>) =>
+        onFindFolder(async () => {
+          const all = sorted ? await uidSortArrivalDesc(imap) : ((await imap.search({ all: true }, { uid: true })) || []).sort((a, b) => b - a);
+          return fetchUids(all.slice(offset, offset + PAGE), q);
+        });
+      /** `fn` with the FindItem folder selected (read-only), as the gateway's connection has it. */
+      async function onFindFolder<T>(fn: () => Promise<T>): Promise<T> {
         const lock = await imap.getMailboxLock(FOLDER_FIND, { readOnly: true });
         try {
-          const all = sorted ? await uidSortArrivalDesc(imap) : ((await imap.search({ all: true }, { uid: true })) || []).sort((a, b) => b - a);
-          const page = all.slice(offset, offset + PAGE);
-          const msgs = await imap.fetchAll(uidSet(page), q as never, { uid: true });
-          if (msgs.length !== page.length) throw new Error(`imapflow fetched ${msgs.length} of ${page.length}`);
-          return page;
+          return await fn();
         } finally {
           lock.release();
         }
-      };
+      }
+      /** UID FETCH of a page's UIDs (the folder selected); the UIDs back, in the page's order. */
+      async function fetchUids(page: number[], q: Record<string, unknown>): Promise<number[]> {
+        const msgs = await imap.fetchAll(uidSet(page), q as never, { uid: true });
+        if (msgs.length !== page.length) throw new Error(`imapflow fetched ${msgs.length} of ${page.length}`);
+        return page;
+      }
       const findReq = Object.fromEntries(variants.map((v) => [v.key, findItemRequest(findId, { offset: v.offset, max: PAGE, sorted: v.sorted })]));
       const findBytes: Record<string, number> = {};
       for (const v of variants) {
@@ -766,14 +765,7 @@ async function main(): Promise<void> {
       }
       const pageUids = Object.fromEntries(await Promise.all(variants.map(async (v) => [v.key, await imapPage(v.offset, v.sorted, { uid: true })] as const)));
       /** The issue's baseline taken literally: a FETCH of the same fields for the page's UIDs, found beforehand. */
-      const imapFetchOnly = async (uids: number[]) => {
-        const lock = await imap.getMailboxLock(FOLDER_FIND, { readOnly: true });
-        try {
-          await imap.fetchAll(uidSet(uids), query as never, { uid: true });
-        } finally {
-          lock.release();
-        }
-      };
+      const imapFetchOnly = (uids: number[]) => onFindFolder(() => fetchUids(uids, query));
       for (const v of variants) {
         steps[`own:${v.key}`] = () => ewsOwn.post(findReq[v.key]!);
         steps[`fetch:${v.key}`] = () => imapFetchOnly(pageUids[v.key]!);

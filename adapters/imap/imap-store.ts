@@ -230,17 +230,16 @@ export class ImapMailStore implements MailStore {
   ): Promise<{ state: MailboxState; messages: FetchedMessage[]; vanished?: number[] }> {
     return guard(() =>
       this.withMailbox(path, true, async (state, synced) => {
-        const messages: FetchedMessage[] = [];
-        const byUid = new Map<number, FetchedMessage>();
+        const found = new Map<number, FetchedMessage>();
         const vanished: number[] = [];
+        const answer = () => ({ state, messages: inAskedOrder(uids, [...found.values()]), vanished });
         const empty = Array.isArray(uids) ? uids.length === 0 : uids !== 'all' && uids.to < uids.from;
-        if (empty || (state.exists === 0 && !opts.changedSince)) return { state, messages, vanished };
+        if (empty || (state.exists === 0 && !opts.changedSince)) return answer();
+        const asked = askedBy(uids);
         const factsKey = opts.changedSince === undefined && !opts.onMessage ? this.factsKey(state, fields) : undefined;
         if (factsKey && Array.isArray(uids) && uids.some((u) => this.facts!.cache.lookup(factsKey, u, fields))) {
-          const asked = askedBy(uids);
-          const known = await this.fetchKnown(uidSet(uids), true, fields, factsKey, (m) => asked(m.uid));
-          const pos = new Map(uids.map((u, i) => [u, i]));
-          return { state, messages: known.sort((a, b) => (pos.get(a.uid) ?? 0) - (pos.get(b.uid) ?? 0)), vanished };
+          for (const m of await this.fetchKnown(uidSet(uids), true, fields, factsKey, asked)) found.set(m.uid, m);
+          return answer();
         }
         let range = uids === 'all' ? '1:*' : Array.isArray(uids) ? uidSet(uids) : `${uids.from}:${uids.to}`;
         // CHANGEDSINCE over a UID range: Dovecot reads the MODSEQ of every message in the range, so
@@ -264,7 +263,7 @@ export class ImapMailStore implements MailStore {
             known = journal.candidates(path, opts.changedSince, from, to);
           }
           if (known) {
-            if (!known.length) return { state, messages, vanished };
+            if (!known.length) return answer();
             range = uidSet(known);
           }
         }
@@ -276,7 +275,6 @@ export class ImapMailStore implements MailStore {
         };
         if (opts.changedSince !== undefined) this.client.on('expunge', onExpunge);
         const query = fetchQuery(fields);
-        const asked = askedBy(uids);
         // Changes since a MODSEQ, when the cache knows what never changes: ask for flags only, and
         // fetch the rest just for the messages it does not know (below, as for a bare FETCH).
         // A flag change elsewhere then never makes Dovecot open the message file again.
@@ -288,49 +286,18 @@ export class ImapMailStore implements MailStore {
           opts.onMessage(m, state);
         };
         try {
-          for await (const m of this.client.fetch(range, changesKey ? fetchQuery({ flags: true }) : query, { uid: true, changedSince: opts.changedSince })) {
-            // A selected folder also gets unsolicited FETCH (FLAGS) for changes made elsewhere; they
-            // arrive among the answers and are merged into the message they describe.
-            const seen = byUid.get(m.uid);
-            if (seen) {
-              mergeFetched(seen, m);
-              tell(seen);
-              continue;
-            }
-            if (!asked(m.uid)) continue; // an unsolicited FETCH of a message outside what was asked
-            const fetched = toFetched(m);
-            byUid.set(m.uid, fetched);
-            messages.push(fetched);
-            tell(fetched);
-          }
+          await this.collect(range, changesKey ? fetchQuery({ flags: true }) : query, { uid: true, changedSince: opts.changedSince }, asked, found, tell);
         } finally {
           if (opts.changedSince !== undefined) this.client.off('expunge', onExpunge);
         }
-        if (changesKey) {
-          for (const m of messages) {
-            const facts = this.facts!.cache.lookup(changesKey, m.uid, fields);
-            if (facts) fillFacts(m, facts);
-          }
-        }
+        if (changesKey) this.fillFromCache(changesKey, found.values(), fields);
         // Dovecot folds a change it owes a selected folder into the CHANGEDSINCE answer as a bare
         // FETCH (FLAGS MODSEQ): fetch what was asked for those messages once more.
-        const incomplete = messages.filter((m) => !holdsAll(m, fields));
-        if (incomplete.length && opts.changedSince !== undefined) {
-          for await (const m of this.client.fetch(uidSet(incomplete.map((i) => i.uid)), query, { uid: true })) {
-            const seen = byUid.get(m.uid);
-            if (!seen) continue;
-            mergeFetched(seen, m);
-            tell(seen);
-          }
-        }
+        const incomplete = [...found.values()].filter((m) => !holdsAll(m, fields));
+        if (incomplete.length && opts.changedSince !== undefined) await this.collect(uidSet(incomplete.map((i) => i.uid)), query, { uid: true }, () => false, found, tell);
         const rememberKey = factsKey ?? changesKey;
-        if (rememberKey) for (const m of messages) if (holdsAll(m, fields)) this.facts!.cache.remember(rememberKey, m);
-        if (Array.isArray(uids)) {
-          // FETCH answers in mailbox order; callers get their own order back.
-          const pos = new Map(uids.map((u, i) => [u, i]));
-          messages.sort((a, b) => (pos.get(a.uid) ?? 0) - (pos.get(b.uid) ?? 0));
-        }
-        return { state, messages, vanished };
+        if (rememberKey) this.remember(rememberKey, found.values(), fields);
+        return answer();
       }),
     );
   }
@@ -353,15 +320,10 @@ export class ImapMailStore implements MailStore {
         const inWindow = (m: FetchMessageObject) => m.seq >= lo && m.seq <= hi;
         const factsKey = this.factsKey(state, fields);
         if (factsKey && this.facts!.cache.knows(factsKey)) return inOrder(await this.fetchKnown(range, false, fields, factsKey, inWindow));
-        const byUid = new Map<number, FetchedMessage>();
-        for await (const m of this.client.fetch(range, fetchQuery(fields))) {
-          if (!byUid.has(m.uid) && !inWindow(m)) continue;
-          const seen = byUid.get(m.uid);
-          if (seen) mergeFetched(seen, m);
-          else byUid.set(m.uid, toFetched(m));
-        }
-        if (factsKey) for (const m of byUid.values()) if (holdsAll(m, fields)) this.facts!.cache.remember(factsKey, m);
-        return inOrder([...byUid.values()]);
+        const found = new Map<number, FetchedMessage>();
+        await this.collect(range, fetchQuery(fields), {}, inWindow, found);
+        if (factsKey) this.remember(factsKey, found.values(), fields);
+        return inOrder([...found.values()]);
       }),
     );
   }
@@ -378,32 +340,53 @@ export class ImapMailStore implements MailStore {
    * in a second FETCH. A message gone in between is left out.
    */
   private async fetchKnown(range: string, byUid: boolean, fields: FetchFields, key: string, wanted: (m: FetchMessageObject) => boolean): Promise<FetchedMessage[]> {
-    const cache = this.facts!.cache;
-    const out = new Map<number, FetchedMessage>();
-    for await (const m of this.client.fetch(range, { uid: true, flags: true }, { uid: byUid })) {
-      if (!out.has(m.uid) && !wanted(m)) continue; // an unsolicited FETCH of another message
-      const seen = out.get(m.uid);
-      if (seen) mergeFetched(seen, m);
-      else out.set(m.uid, toFetched(m));
+    const found = new Map<number, FetchedMessage>();
+    await this.collect(range, fetchQuery({ flags: true }), { uid: byUid }, wanted, found);
+    const missing = this.fillFromCache(key, found.values(), fields);
+    if (missing.length) {
+      await this.collect(uidSet(missing), fetchQuery(fields), { uid: true }, () => false, found);
+      for (const uid of missing) if (!holdsAll(found.get(uid)!, fields)) found.delete(uid);
+      this.remember(key, missing.map((uid) => found.get(uid)).filter((m) => m !== undefined), fields);
     }
+    return [...found.values()];
+  }
+
+  /**
+   * Runs one FETCH and gathers its answers by UID into `into`, in the order they come: several
+   * answers about one message (an unsolicited FETCH of a flag changed elsewhere among them) are
+   * merged, and one about a message the FETCH did not ask for (`asked`) is left out. `each`
+   * hears of every message an answer touched.
+   */
+  private async collect(
+    range: string,
+    query: ReturnType<typeof fetchQuery>,
+    options: { uid?: boolean; changedSince?: bigint },
+    asked: (m: FetchMessageObject) => boolean,
+    into: Map<number, FetchedMessage>,
+    each?: (m: FetchedMessage) => void,
+  ): Promise<void> {
+    for await (const m of this.client.fetch(range, query, options)) {
+      let fetched = into.get(m.uid);
+      if (fetched) mergeFetched(fetched, m);
+      else if (!asked(m)) continue;
+      else into.set(m.uid, (fetched = toFetched(m)));
+      each?.(fetched);
+    }
+  }
+
+  /** Fills in what never changes from the cache; answers the UIDs it does not know. */
+  private fillFromCache(key: string, messages: Iterable<FetchedMessage>, fields: FetchFields): number[] {
     const missing: number[] = [];
-    for (const m of out.values()) {
-      const facts = cache.lookup(key, m.uid, fields);
+    for (const m of messages) {
+      const facts = this.facts!.cache.lookup(key, m.uid, fields);
       if (facts) fillFacts(m, facts);
       else missing.push(m.uid);
     }
-    if (missing.length) {
-      for await (const m of this.client.fetch(uidSet(missing), fetchQuery(fields), { uid: true })) {
-        const seen = out.get(m.uid);
-        if (seen) mergeFetched(seen, m);
-      }
-      for (const uid of missing) {
-        const m = out.get(uid)!;
-        if (holdsAll(m, fields)) cache.remember(key, m);
-        else out.delete(uid);
-      }
-    }
-    return [...out.values()];
+    return missing;
+  }
+
+  private remember(key: string, messages: Iterable<FetchedMessage>, fields: FetchFields): void {
+    for (const m of messages) if (holdsAll(m, fields)) this.facts!.cache.remember(key, m);
   }
 
   async searchMessages(
@@ -593,14 +576,21 @@ function sortKeys(sort: MailSort[]): { type: string; value: string }[] {
   return keys;
 }
 
-/** Whether a UID is one a FETCH asked about (an unsolicited FETCH may tell of any message). */
-function askedBy(uids: number[] | 'all' | { from: number; to: number }): (uid: number) => boolean {
+/** Whether an answer is about a message a FETCH by UID asked for (an unsolicited FETCH may tell of any message). */
+function askedBy(uids: number[] | 'all' | { from: number; to: number }): (m: FetchMessageObject) => boolean {
   if (uids === 'all') return () => true;
   if (Array.isArray(uids)) {
     const set = new Set(uids);
-    return (uid) => set.has(uid);
+    return (m) => set.has(m.uid);
   }
-  return (uid) => uid >= uids.from && uid <= uids.to;
+  return (m) => m.uid >= uids.from && m.uid <= uids.to;
+}
+
+/** FETCH answers come in mailbox order; a caller that named UIDs gets its own order back. */
+function inAskedOrder(uids: number[] | 'all' | { from: number; to: number }, messages: FetchedMessage[]): FetchedMessage[] {
+  if (!Array.isArray(uids)) return messages;
+  const pos = new Map(uids.map((u, i) => [u, i]));
+  return messages.sort((a, b) => (pos.get(a.uid) ?? 0) - (pos.get(b.uid) ?? 0));
 }
 
 function fillFacts(m: FetchedMessage, facts: MessageFacts): void {

@@ -102,10 +102,10 @@ export async function startGateway(config: Config, log: Logger, opts: { mailboxe
     try {
       for await (const chunk of bodyStream(body)) {
         if (gone) continue;
+        // What is written in one turn of the event loop leaves in one writev, not a syscall per chunk.
         // A chunk goes back to the writer's pool once the socket has it. Waiting for 'drain' after
         // every 64 KB chunk (res.write says false past 16 KB) cost an event-loop turn per chunk;
         // a megabyte in flight keeps memory as flat.
-        // What is written in one turn of the event loop leaves in one writev, not a syscall per chunk.
         if (!res.writableCorked) {
           res.cork();
           process.nextTick(() => res.uncork());

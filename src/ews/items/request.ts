@@ -1,6 +1,7 @@
 // Reading item references out of requests and finding what they name.
 import { attr, elementChildren, type Element } from '../../soap/xml.js';
-import { EwsError, invalidIdMalformed, schemaViolation } from '../errors.js';
+import { EwsError, asEwsError, invalidIdMalformed, schemaViolation } from '../errors.js';
+import { FolderMissingError } from '../../ports/mail-store.js';
 import type { EwsFolder, FolderTree } from '../folders/tree.js';
 import type { FolderRef } from '../folders/folder-id.js';
 import { decodeItemId, type MailItemRef } from './item-id.js';
@@ -109,6 +110,11 @@ export async function findRewritten(ctx: RequestContext, folder: EwsFolder, ids:
 }
 
 export const itemNotFound = () => new EwsError('ErrorItemNotFound', 'The specified object was not found in the store.');
+
+/** The EWS error for an item whose read failed: a folder gone meanwhile (another client deleted it) means its items are not found. */
+export function itemErrorOf(e: unknown): EwsError | undefined {
+  return e instanceof FolderMissingError ? itemNotFound() : asEwsError(e);
+}
 
 export interface ResolvedItem {
   ref: MailItemRef;

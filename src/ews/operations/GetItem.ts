@@ -5,15 +5,14 @@ import { asEwsError, EwsError } from '../errors.js';
 import { ok, respond, type ItemResult, type Operation } from '../operation.js';
 import { loadTree, loadTreeFor, messagesChild } from '../folders/request.js';
 import { canStream, loadMailItems, renderContext, streamMailItems } from '../items/load.js';
-import { needsOf, renderMailItem } from '../items/mail-item.js';
+import { needsOf, renderMailItem, type MailItem } from '../items/mail-item.js';
 import { associateMeetings } from '../items/meeting-message.js';
-import { findRewritten, folderRefsOfItems, groupByFolder, itemNotFound, parseItemIds, resolveItem, type ResolvedItem, itemInputsNeedDav } from '../items/request.js';
+import { findRewritten, folderRefsOfItems, groupByFolder, itemErrorOf, itemNotFound, parseItemIds, resolveItem, type ResolvedItem, itemInputsNeedDav } from '../items/request.js';
 import { parseItemShape } from '../items/shape.js';
 import { resolveDavItem } from '../dav/resolve.js';
 import { getDavItems } from '../dav/items.js';
 import type { DavItemRef } from '../items/dav-item-id.js';
 import type { EwsFolder } from '../folders/tree.js';
-import { FolderMissingError } from '../../ports/mail-store.js';
 
 export const GetItem: Operation = {
   name: 'GetItem',
@@ -53,6 +52,8 @@ export const GetItem: Operation = {
     }
     const needs = needsOf(shape, false);
     const rc = renderContext(ctx.version, shape);
+    // A rewritten message answers to the id the client holds (see STABLE_ID_HEADER).
+    const itemAnswer = (item: MailItem, index: number, mime: Buffer | undefined) => ok(x('m:Items', null, renderMailItem({ ...item, id: ids[index].id }, rc, false, mime)));
     const mailBatches = [...groupByFolder<ResolvedItem>(resolved)].map(([folder, entries]) => ({ folder, entries }));
     type Entry = (typeof mailBatches)[number]['entries'][number];
     const loadBatch = async (folder: EwsFolder, entries: Entry[]) => {
@@ -69,8 +70,7 @@ export const GetItem: Operation = {
               missing.push(entry);
               continue;
             }
-            // A rewritten message answers to the id the client holds (see STABLE_ID_HEADER).
-            results[entry.index] = ok(x('m:Items', null, renderMailItem({ ...found, id: ids[entry.index].id }, rc, false, loaded.mime.get(found.msg.uid))));
+            results[entry.index] = itemAnswer(found, entry.index, loaded.mime.get(found.msg.uid));
           }
           return missing;
         };
@@ -112,7 +112,7 @@ export const GetItem: Operation = {
           await streamMailItems(ctx.mailbox.mail, folder, [...byUid.keys()], needs, (item, mime, state) => {
             for (const entry of byUid.get(item.msg.uid) ?? []) {
               if (state.uidValidity !== entry.item.ref.uidValidity) continue;
-              answer(entry.index, ok(x('m:Items', null, renderMailItem({ ...item, id: ids[entry.index].id }, rc, false, mime))));
+              answer(entry.index, itemAnswer(item, entry.index, mime));
             }
           });
           // What did not come back (gone, or rewritten under a new UID) takes the ordinary path.
@@ -131,11 +131,6 @@ export const GetItem: Operation = {
     return respond('GetItem', answers);
   },
 };
-
-/** A folder gone while its items were read (another client deleted it): the items are not found. */
-function itemErrorOf(e: unknown): EwsError | undefined {
-  return e instanceof FolderMissingError ? itemNotFound() : asEwsError(e);
-}
 
 /** Whole messages are streamed from this many on (fewer are answered at once). */
 const STREAM_FROM = 4;
